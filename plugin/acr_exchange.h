@@ -1,0 +1,33 @@
+// ACR's token exchange: an Entra access token in, an ACR refresh token out.
+//
+// POST https://<login server>/oauth2/exchange with grant_type=access_token, service,
+// tenant and access_token (Azure/acr docs/AAD-OAuth.md). The refresh token that comes back
+// is what the kubelet hands to containerd as the password of the null-GUID user. The
+// caller guarantees the login server passed the genuine-host rule (login_server.h): this
+// function sends the Entra token wherever it is told.
+#ifndef ACRCP_PLUGIN_ACR_EXCHANGE_H_
+#define ACRCP_PLUGIN_ACR_EXCHANGE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "plugin/http_transport.h"
+#include "plugin/retry.h"
+
+namespace acrcp {
+
+struct ExchangeRequest {
+  std::string login_server;  // "host[:port]"
+  std::string tenant_id;
+  std::string access_token;  // Entra token for the ACR audience
+  std::string client_id;     // for messages only
+};
+
+// Returns the refresh token. PermissionDenied (with the `az role assignment create` that
+// fixes it) when ACR refuses the principal, Unavailable when ACR is throttling or down.
+absl::StatusOr<std::string> ExchangeForRefreshToken(HttpTransport& transport, Retrier& retrier,
+                                                    const ExchangeRequest& request);
+
+}  // namespace acrcp
+
+#endif  // ACRCP_PLUGIN_ACR_EXCHANGE_H_

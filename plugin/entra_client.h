@@ -1,0 +1,43 @@
+// Microsoft Entra ID's v2.0 token endpoint, for confidential clients.
+//
+// One POST to https://<authority>/<tenant>/oauth2/v2.0/token with grant_type
+// client_credentials, the credential's form fields (a secret, or later an assertion) and
+// scope "<audience>/.default". Failures come back as statuses whose message says what
+// failed, why (the AADSTS code), and what the operator should do; see entra_errors.h.
+#ifndef ACRCP_PLUGIN_ENTRA_CLIENT_H_
+#define ACRCP_PLUGIN_ENTRA_CLIENT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "plugin/http_transport.h"
+#include "plugin/retry.h"
+
+namespace acrcp {
+
+struct AccessToken {
+  std::string value;
+  absl::Time expires_at;
+};
+
+struct EntraTokenRequest {
+  std::string authority_host;  // "https://login.microsoftonline.com"
+  std::string tenant_id;
+  std::string client_id;
+  std::string audience;  // the scope requested is audience + "/.default"
+  // The proof of identity, e.g. {{"client_secret", "..."}}.
+  std::vector<std::pair<std::string, std::string>> credential_fields;
+  // Where the credential lives, for messages ("client secret file /etc/...").
+  std::string credential_origin;
+};
+
+// Requests a token. `now` is when the request was sent (expires_in counts from there).
+absl::StatusOr<AccessToken> RequestEntraToken(HttpTransport& transport, Retrier& retrier,
+                                              const EntraTokenRequest& request, absl::Time now);
+
+}  // namespace acrcp
+
+#endif  // ACRCP_PLUGIN_ENTRA_CLIENT_H_

@@ -1,0 +1,63 @@
+#include "plugin/jwt.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+namespace acrcp {
+namespace {
+
+int DecodeChar(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> Base64UrlDecode(absl::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int value = DecodeChar(c);
+    if (value < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<absl::Time> JwtExpiry(absl::string_view jwt) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(jwt, '.');
+  if (parts.size() != 3) return absl::InvalidArgumentError("token is not a JWT");
+  const std::optional<std::string> payload = Base64UrlDecode(parts[1]);
+  if (!payload) return absl::InvalidArgumentError("token payload is not base64url");
+  const nlohmann::json claims = nlohmann::json::parse(*payload, nullptr, false);
+  if (claims.is_discarded() || !claims.is_object()) {
+    return absl::InvalidArgumentError("token payload is not a JSON object");
+  }
+  const auto exp = claims.find("exp");
+  if (exp == claims.end() || !exp->is_number()) {
+    return absl::InvalidArgumentError("token has no numeric exp claim");
+  }
+  return absl::FromUnixSeconds(exp->get<int64_t>());
+}
+
+}  // namespace acrcp

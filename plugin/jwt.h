@@ -1,0 +1,25 @@
+// Reading (not verifying) JWT claims. The plugin never trusts a token's claims for
+// authorisation; it only reads `exp` from tokens it just received over verified TLS, to
+// know how long they may be reused.
+#ifndef ACRCP_PLUGIN_JWT_H_
+#define ACRCP_PLUGIN_JWT_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace acrcp {
+
+// Decodes base64url (RFC 4648 §5), padding optional. nullopt on invalid input.
+std::optional<std::string> Base64UrlDecode(absl::string_view in);
+
+// The `exp` claim of a compact JWT. InvalidArgument if the token is not three dot-separated
+// parts, the payload is not base64url JSON, or `exp` is missing or not a number.
+absl::StatusOr<absl::Time> JwtExpiry(absl::string_view jwt);
+
+}  // namespace acrcp
+
+#endif  // ACRCP_PLUGIN_JWT_H_

@@ -1,0 +1,75 @@
+// acr-credential-provider: parse, dispatch, print, exit. Everything else lives in the
+// library; stdout carries only the protocol response, stderr one line on failure.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/cli.h"
+#include "plugin/clock.h"
+#include "plugin/curl_transport.h"
+#include "plugin/fd_io.h"
+#include "plugin/kubelet_protocol.h"
+#include "plugin/log.h"
+#include "plugin/node_config.h"
+#include "plugin/provider.h"
+#include "plugin/retry.h"
+#include "plugin/version.h"
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  acrcp::log::Error(status.message());
+  return 1;
+}
+
+int Provide(const acrcp::CommandLine& cl) {
+  absl::StatusOr<std::string> input = acrcp::ReadAllBounded(STDIN_FILENO, acrcp::kMaxRequestBytes);
+  if (!input.ok()) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "cannot read the CredentialProviderRequest on stdin: ", input.status().message())));
+  }
+  absl::StatusOr<acrcp::CredentialProviderRequest> request = acrcp::ParseRequest(*input);
+  if (!request.ok()) return Fail(request.status());
+  absl::StatusOr<acrcp::NodeConfig> config =
+      acrcp::LoadNodeConfig(cl.config_path, acrcp::ProcessEnvironment());
+  if (!config.ok()) return Fail(config.status());
+
+  acrcp::ProviderEnv env;
+  env.clock = &acrcp::RealClock();
+  env.make_transport = [&config] {
+    return acrcp::NewCurlTransport({.ca_bundle_file = config->ca_bundle_file});
+  };
+  env.jitter = acrcp::RandomJitter();
+  absl::StatusOr<acrcp::CredentialProviderResponse> response =
+      acrcp::ProvideCredentials(*request, *config, env);
+  if (!response.ok()) return Fail(response.status());
+  if (!acrcp::WriteAll(STDOUT_FILENO, acrcp::SerializeResponse(*response))) {
+    return Fail(absl::UnavailableError("cannot write the response to stdout"));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  absl::StatusOr<acrcp::CommandLine> cl = acrcp::ParseCommandLine(args);
+  if (!cl.ok()) return Fail(cl.status());
+  acrcp::log::SetVerbosity(cl->verbosity);
+  switch (cl->action) {
+    case acrcp::CommandLine::Action::kHelp:
+      return acrcp::WriteAll(STDOUT_FILENO, acrcp::UsageText()) ? 0 : 1;
+    case acrcp::CommandLine::Action::kVersion:
+      return acrcp::WriteAll(STDOUT_FILENO,
+                             absl::StrCat("acr-credential-provider ", acrcp::kVersion, "\n"))
+                 ? 0
+                 : 1;
+    case acrcp::CommandLine::Action::kProvide:
+      break;
+  }
+  return Provide(*cl);
+}

@@ -1,0 +1,430 @@
+#include "plugin/node_config.h"
+
+#include <sys/stat.h>
+
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "nlohmann/json.hpp"
+#include "plugin/log.h"
+#include "plugin/secure_file.h"
+
+namespace acrcp {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMaxTimeoutSeconds = 55;  // the kubelet kills the plugin after 60 s
+constexpr int64_t kMaxCacheDurationSeconds = 24 * 3600;
+constexpr size_t kMaxRegistries = 256;
+
+// Keys this plugin understands, in their canonical spelling. The upstream plugin matches
+// azure.json keys case-insensitively, so we do too.
+constexpr std::array<absl::string_view, 14> kKnownKeys = {"tenantId",
+                                                          "clientId",
+                                                          "clientSecretFile",
+                                                          "cloud",
+                                                          "authorityHost",
+                                                          "audience",
+                                                          "registries",
+                                                          "caBundleFile",
+                                                          "cacheDir",
+                                                          "timeoutSeconds",
+                                                          "maxCacheDurationSeconds",
+                                                          "aadClientId",
+                                                          "aadClientSecret",
+                                                          "useManagedIdentityExtension"};
+
+// Upstream azure.json keys that configure the cluster's Azure resources, not image pulls.
+constexpr std::array<absl::string_view, 33> kIgnoredUpstreamKeys = {
+    "subscriptionId",
+    "resourceGroup",
+    "location",
+    "vnetName",
+    "vnetResourceGroup",
+    "subnetName",
+    "securityGroupName",
+    "securityGroupResourceGroup",
+    "routeTableName",
+    "routeTableResourceGroup",
+    "primaryAvailabilitySetName",
+    "primaryScaleSetName",
+    "vmType",
+    "cloudProviderBackoff",
+    "cloudProviderBackoffRetries",
+    "cloudProviderBackoffExponent",
+    "cloudProviderBackoffDuration",
+    "cloudProviderBackoffJitter",
+    "cloudProviderRateLimit",
+    "cloudProviderRateLimitQPS",
+    "cloudProviderRateLimitBucket",
+    "cloudProviderRateLimitQPSWrite",
+    "cloudProviderRateLimitBucketWrite",
+    "useInstanceMetadata",
+    "loadBalancerSku",
+    "excludeMasterFromStandardLB",
+    "disableOutboundSNAT",
+    "maximumLoadBalancerRuleCount",
+    "networkResourceTenantId",
+    "networkResourceSubscriptionId",
+    "userAgent",
+    "enableMigrateToIPBasedBackendPoolAPI",
+    "putVMSSVMBatchSize"};
+
+// Upstream keys that would select a different identity or cloud. Ignoring them would make
+// the plugin silently sign in as something else, so a non-empty value is an error.
+constexpr std::array<absl::string_view, 8> kUnsupportedUpstreamKeys = {
+    "aadClientCertPath",
+    "aadClientCertPassword",
+    "userAssignedIdentityID",
+    "aadFederatedTokenFile",
+    "useFederatedWorkloadIdentityExtension",
+    "aadMSIDataPlaneIdentityPath",
+    "resourceManagerEndpoint",
+    "identitySystem"};
+
+template <size_t N>
+std::optional<absl::string_view> Canonical(const std::array<absl::string_view, N>& keys,
+                                           absl::string_view key) {
+  for (absl::string_view k : keys) {
+    if (absl::EqualsIgnoreCase(k, key)) return k;
+  }
+  return std::nullopt;
+}
+
+class ConfigReader {
+ public:
+  ConfigReader(absl::string_view source, const EnvLookup& env) : source_(source), env_(env) {}
+
+  absl::Status Error(absl::string_view what, absl::string_view fix) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat("node config ", source_, ": ", what, " (", fix, ")"));
+  }
+
+  // Canonicalises the document's keys; rejects unknown and duplicate ones.
+  absl::Status Index(const json& doc) {
+    for (const auto& [key, value] : doc.items()) {
+      if (Canonical(kIgnoredUpstreamKeys, key)) continue;
+      if (const auto unsupported = Canonical(kUnsupportedUpstreamKeys, key)) {
+        if (IsUnset(value)) continue;
+        return Error(absl::StrCat("key '", key,
+                                  "' selects an identity this version does not "
+                                  "support"),
+                     "use a client secret: clientSecretFile; see docs/configuration.md");
+      }
+      const auto known = Canonical(kKnownKeys, key);
+      if (!known) {
+        return Error(absl::StrCat("unknown key '", key, "'"),
+                     "remove it or fix its spelling; docs/configuration.md lists the keys");
+      }
+      if (!values_.emplace(*known, &value).second) {
+        return Error(absl::StrCat("key '", *known, "' appears twice"), "keep one");
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const json* Find(absl::string_view key) const {
+    const auto it = values_.find(key);
+    return it == values_.end() || it->second->is_null() ? nullptr : it->second;
+  }
+
+  absl::StatusOr<std::string> String(absl::string_view key) const {
+    const json* v = Find(key);
+    if (v == nullptr) return std::string();
+    if (!v->is_string()) {
+      return Error(absl::StrCat("'", key, "' must be a string"), "quote the value");
+    }
+    return v->get<std::string>();
+  }
+
+  // The file's value, else the environment variable's, else "".
+  absl::StatusOr<std::string> StringOrEnv(absl::string_view key, absl::string_view env_var) const {
+    absl::StatusOr<std::string> value = String(key);
+    if (!value.ok() || !value->empty()) return value;
+    return env_(env_var).value_or("");
+  }
+
+  absl::StatusOr<int64_t> Integer(absl::string_view key, int64_t min, int64_t max,
+                                  int64_t fallback) const {
+    const json* v = Find(key);
+    if (v == nullptr) return fallback;
+    if (!v->is_number_integer() || v->get<int64_t>() < min || v->get<int64_t>() > max) {
+      return Error(absl::StrCat("'", key, "' must be a whole number from ", min, " to ", max),
+                   "fix the value");
+    }
+    return v->get<int64_t>();
+  }
+
+  absl::StatusOr<std::string> AbsolutePath(absl::string_view key) const {
+    absl::StatusOr<std::string> path = String(key);
+    if (path.ok() && !path->empty() && (*path)[0] != '/') {
+      return Error(absl::StrCat("'", key, "' must be an absolute path, got '", *path, "'"),
+                   "the kubelet's working directory is not defined");
+    }
+    return path;
+  }
+
+  const EnvLookup& env() const { return env_; }
+
+ private:
+  static bool IsUnset(const json& value) {
+    return value.is_null() || (value.is_string() && value.get<std::string>().empty()) ||
+           (value.is_boolean() && !value.get<bool>());
+  }
+
+  std::string source_;
+  const EnvLookup& env_;
+  std::map<absl::string_view, const json*> values_;
+};
+
+bool IsGuid(absl::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+// A tenant is a GUID or a verified domain ("contoso.onmicrosoft.com"); it becomes a URL
+// path segment, so nothing else may pass.
+bool IsTenant(absl::string_view s) {
+  if (IsGuid(s)) return true;
+  if (s.empty() || s.size() > 253 || s.find('.') == absl::string_view::npos) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+  }
+  return s.front() != '.' && s.back() != '.';
+}
+
+// "host" or "host:port", as a registry appears in an image reference.
+bool IsRegistryEntry(absl::string_view s) {
+  const size_t colon = s.find(':');
+  const absl::string_view host = s.substr(0, colon);
+  if (host.empty() || host.front() == '.' || host.back() == '.') return false;
+  for (char c : host) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+  }
+  if (colon == absl::string_view::npos) return true;
+  const absl::string_view port = s.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  for (char c : port) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// "https://host[:port]" with an optional trailing slash; returns it without the slash.
+std::optional<std::string> NormalizeHttpsOrigin(absl::string_view url) {
+  if (!absl::ConsumePrefix(&url, "https://")) return std::nullopt;
+  absl::ConsumeSuffix(&url, "/");
+  if (url.empty() || !IsRegistryEntry(absl::AsciiStrToLower(url))) return std::nullopt;
+  return absl::StrCat("https://", absl::AsciiStrToLower(url));
+}
+
+absl::Status ReadIdentity(const ConfigReader& r, bool source_private, NodeConfig& config) {
+  if (const json* mi = r.Find("useManagedIdentityExtension");
+      mi != nullptr && (!mi->is_boolean() || mi->get<bool>())) {
+    return r.Error("useManagedIdentityExtension is not supported by this version",
+                   "set it to false and use a service principal with clientSecretFile");
+  }
+  absl::StatusOr<std::string> tenant = r.StringOrEnv("tenantId", "AZURE_TENANT_ID");
+  if (!tenant.ok()) return tenant.status();
+  if (tenant->empty()) {
+    return r.Error("no tenant ID",
+                   "set \"tenantId\" or AZURE_TENANT_ID to the directory "
+                   "(tenant) ID of the app registration");
+  }
+  if (!IsTenant(*tenant)) {
+    return r.Error(absl::StrCat("tenant ID '", *tenant, "' is not a GUID or domain name"),
+                   "copy it from: az account show --query tenantId");
+  }
+  config.tenant_id = *tenant;
+
+  absl::StatusOr<std::string> client = r.String("clientId");
+  absl::StatusOr<std::string> aad_client = r.String("aadClientId");
+  if (!client.ok()) return client.status();
+  if (!aad_client.ok()) return aad_client.status();
+  if (!client->empty() && !aad_client->empty() && *client != *aad_client) {
+    return r.Error("clientId and aadClientId differ", "keep one of them");
+  }
+  std::string client_id = client->empty() ? *aad_client : *client;
+  if (client_id.empty()) client_id = r.env()("AZURE_CLIENT_ID").value_or("");
+  if (client_id.empty()) {
+    return r.Error("no client ID",
+                   "set \"clientId\" or AZURE_CLIENT_ID to the application "
+                   "(client) ID of the service principal");
+  }
+  if (!IsGuid(client_id)) {
+    return r.Error(absl::StrCat("client ID '", client_id, "' is not a GUID"),
+                   "use the appId shown by: az ad sp list --display-name NAME");
+  }
+  config.client_id = client_id;
+
+  absl::StatusOr<std::string> secret_file = r.AbsolutePath("clientSecretFile");
+  absl::StatusOr<std::string> inline_secret = r.String("aadClientSecret");
+  if (!secret_file.ok()) return secret_file.status();
+  if (!inline_secret.ok()) return inline_secret.status();
+  if (!secret_file->empty() && !inline_secret->empty()) {
+    return r.Error("both clientSecretFile and aadClientSecret are set",
+                   "keep the secret in the file and remove aadClientSecret");
+  }
+  if (!inline_secret->empty()) {
+    // Register first: even the refusal below must not be able to echo it.
+    log::RegisterSecret(*inline_secret);
+    if (!source_private) {
+      return r.Error("aadClientSecret is set but the file is readable by group or others",
+                     absl::StrCat("run: chmod 600 ", config.source,
+                                  ", or move the secret to a clientSecretFile"));
+    }
+    config.inline_client_secret = *inline_secret;
+    config.inline_client_secret_origin = absl::StrCat("aadClientSecret in ", config.source);
+    return absl::OkStatus();
+  }
+  if (!secret_file->empty()) {
+    config.client_secret_file = *secret_file;
+    return absl::OkStatus();
+  }
+  if (std::optional<std::string> env_secret = r.env()("AZURE_CLIENT_SECRET");
+      env_secret && !env_secret->empty()) {
+    log::RegisterSecret(*env_secret);
+    config.inline_client_secret = *env_secret;
+    config.inline_client_secret_origin = "AZURE_CLIENT_SECRET";
+    return absl::OkStatus();
+  }
+  return r.Error("no client secret",
+                 "set \"clientSecretFile\" to a root-only file holding the "
+                 "service principal's secret");
+}
+
+absl::Status ReadCloud(const ConfigReader& r, NodeConfig& config) {
+  absl::StatusOr<std::string> cloud_name = r.String("cloud");
+  if (!cloud_name.ok()) return cloud_name.status();
+  absl::StatusOr<Cloud> cloud = CloudByName(*cloud_name);
+  if (!cloud.ok()) return r.Error(cloud.status().message(), "fix \"cloud\"");
+  config.cloud = *cloud;
+
+  absl::StatusOr<std::string> authority = r.StringOrEnv("authorityHost", "AZURE_AUTHORITY_HOST");
+  if (!authority.ok()) return authority.status();
+  if (!authority->empty()) {
+    std::optional<std::string> origin = NormalizeHttpsOrigin(*authority);
+    if (!origin) {
+      return r.Error(
+          absl::StrCat("authority host '", *authority, "' is not an https://host[:port] URL"),
+          "e.g. https://login.microsoftonline.com");
+    }
+    config.cloud.authority_host = *origin;
+  }
+
+  absl::StatusOr<std::string> audience = r.String("audience");
+  if (!audience.ok()) return audience.status();
+  if (!audience->empty()) {
+    absl::string_view value = *audience;
+    absl::ConsumeSuffix(&value, "/.default");
+    if (!absl::StartsWith(value, "https://")) {
+      return r.Error(absl::StrCat("audience '", *audience, "' is not an https:// URI"),
+                     "e.g. https://containerregistry.azure.net");
+    }
+    config.cloud.audience = std::string(value);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadRegistries(const ConfigReader& r, NodeConfig& config) {
+  const json* list = r.Find("registries");
+  if (list == nullptr) return absl::OkStatus();
+  if (!list->is_array() || list->size() > kMaxRegistries) {
+    return r.Error("'registries' must be a list of login servers",
+                   "e.g. [\"registry.contoso.com\"]");
+  }
+  for (const json& entry : *list) {
+    const std::string value =
+        entry.is_string() ? absl::AsciiStrToLower(entry.get<std::string>()) : std::string();
+    if (!IsRegistryEntry(value)) {
+      return r.Error(absl::StrCat("registries entry ", entry.dump(),
+                                  " is not a host name with an optional :port"),
+                     "no scheme or path, e.g. \"registry.contoso.com\"");
+    }
+    config.registries.push_back(value);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadLimitsAndPaths(const ConfigReader& r, NodeConfig& config) {
+  absl::StatusOr<int64_t> timeout = r.Integer("timeoutSeconds", 1, kMaxTimeoutSeconds, 30);
+  if (!timeout.ok()) return timeout.status();
+  config.timeout = absl::Seconds(*timeout);
+
+  absl::StatusOr<int64_t> max_cache =
+      r.Integer("maxCacheDurationSeconds", 0, kMaxCacheDurationSeconds, 3600);
+  if (!max_cache.ok()) return max_cache.status();
+  config.max_cache_duration = absl::Seconds(*max_cache);
+
+  absl::StatusOr<std::string> cache_dir = r.AbsolutePath("cacheDir");
+  if (!cache_dir.ok()) return cache_dir.status();
+  if (!cache_dir->empty()) config.cache_dir = *cache_dir;
+
+  absl::StatusOr<std::string> ca_bundle = r.AbsolutePath("caBundleFile");
+  if (!ca_bundle.ok()) return ca_bundle.status();
+  if (!ca_bundle->empty()) {
+    struct stat st {};
+    if (stat(ca_bundle->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return r.Error(absl::StrCat("caBundleFile ", *ca_bundle, " is not a readable file"),
+                     "point it at a PEM file of the CA certificates to trust");
+    }
+    config.ca_bundle_file = *ca_bundle;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+EnvLookup ProcessEnvironment() {
+  return [](absl::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view json_text, absl::string_view source,
+                                           bool source_private, const EnvLookup& env) {
+  ConfigReader reader(source, env);
+  const json doc = json::parse(json_text.begin(), json_text.end(), nullptr,
+                               /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return reader.Error("not a JSON object", "see config/config.json for an example");
+  }
+  if (absl::Status s = reader.Index(doc); !s.ok()) return s;
+
+  NodeConfig config;
+  config.source = std::string(source);
+  for (auto* step : {ReadCloud, ReadRegistries, ReadLimitsAndPaths}) {
+    if (absl::Status s = step(reader, config); !s.ok()) return s;
+  }
+  if (absl::Status s = ReadIdentity(reader, source_private, config); !s.ok()) return s;
+  return config;
+}
+
+absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path, const EnvLookup& env) {
+  if (path.empty()) return ParseNodeConfig("{}", "environment", false, env);
+  absl::StatusOr<SecureFile> file =
+      ReadSecureFile(path, "node config", FileAccess::kTrusted, kMaxConfigBytes);
+  if (!file.ok()) return file.status();
+  return ParseNodeConfig(file->contents, path, file->private_to_owner, env);
+}
+
+}  // namespace acrcp

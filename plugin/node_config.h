@@ -1,0 +1,60 @@
+// The node configuration: who we are in Entra ID, which cloud, which registries, and the
+// limits we run under.
+//
+// One JSON file (path from the command line) whose keys are documented in
+// docs/configuration.md. The upstream plugin's azure.json keys are accepted so existing
+// kubelet configs keep working; any other unknown key is an error that names it, because
+// a misspelt key silently ignored is an outage found at 3 a.m. The Azure SDK environment
+// variables fill in what the file leaves out.
+#ifndef ACRCP_PLUGIN_NODE_CONFIG_H_
+#define ACRCP_PLUGIN_NODE_CONFIG_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "plugin/cloud.h"
+
+namespace acrcp {
+
+inline constexpr char kDefaultCacheDir[] = "/run/acr-credential-provider";
+inline constexpr size_t kMaxConfigBytes = 64 * 1024;
+
+struct NodeConfig {
+  std::string source;  // the config path, or "environment" when there is no file
+  std::string tenant_id;
+  std::string client_id;
+  // Exactly one of these is set: a root-only file holding the secret, or the secret itself
+  // (from `aadClientSecret` in a root-only config, or from AZURE_CLIENT_SECRET).
+  std::string client_secret_file;
+  std::string inline_client_secret;
+  std::string inline_client_secret_origin;  // names where it came from, for messages
+  Cloud cloud;                              // with authorityHost and audience overrides applied
+  std::vector<std::string> registries;      // extra allowed login servers, lower case
+  std::string ca_bundle_file;               // empty: the system store only
+  std::string cache_dir = kDefaultCacheDir;
+  absl::Duration timeout = absl::Seconds(30);
+  absl::Duration max_cache_duration = absl::Hours(1);
+};
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(absl::string_view)>;
+EnvLookup ProcessEnvironment();
+
+// Reads and validates the config at `path` (empty: environment only). The file must be a
+// regular file not writable by group/other; an inline secret additionally requires it to
+// be readable by its owner only. Errors name the file and the key.
+absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path, const EnvLookup& env);
+
+// Validates `json_text` as if read from `source`; `source_private` tells whether the file
+// is readable by its owner only. Exposed for tests.
+absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view json_text, absl::string_view source,
+                                           bool source_private, const EnvLookup& env);
+
+}  // namespace acrcp
+
+#endif  // ACRCP_PLUGIN_NODE_CONFIG_H_

@@ -1,0 +1,38 @@
+// The provider core: one CredentialProviderRequest in, one response out.
+//
+//   image -> registry -> genuine ACR host? no: empty auth, "0s", no request at all
+//         -> identity (reads its proof) -> Entra token -> ACR exchange -> refresh token
+//         -> cacheDuration = min(maxCacheDurationSeconds, remaining lifetime / 2)
+//
+// All I/O arrives through ProviderEnv, so the flow is unit-tested with a scripted transport
+// and a fake clock. The network stack is created only when a request must be sent.
+#ifndef ACRCP_PLUGIN_PROVIDER_H_
+#define ACRCP_PLUGIN_PROVIDER_H_
+
+#include <functional>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "plugin/clock.h"
+#include "plugin/http_transport.h"
+#include "plugin/kubelet_protocol.h"
+#include "plugin/node_config.h"
+
+namespace acrcp {
+
+inline constexpr char kAcrTokenUsername[] = "00000000-0000-0000-0000-000000000000";
+
+struct ProviderEnv {
+  Clock* clock = nullptr;
+  std::function<absl::StatusOr<std::unique_ptr<HttpTransport>>()> make_transport;
+  std::function<double()> jitter;
+};
+
+// Answers `request` for the node described by `config`. Errors carry the one line main()
+// prints: "<what failed>: <cause> (<what to do>)".
+absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
+    const CredentialProviderRequest& request, const NodeConfig& config, const ProviderEnv& env);
+
+}  // namespace acrcp
+
+#endif  // ACRCP_PLUGIN_PROVIDER_H_

@@ -1,0 +1,26 @@
+# Installs the Debian packages the project needs, only those missing. Sourced by the
+# scripts in scripts/; safe to run repeatedly. Uses sudo when not root.
+
+ACRCP_DEPS=(
+  cmake g++ make pkg-config
+  libcurl4-openssl-dev libcurl4 libssl-dev ca-certificates
+  libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  python3 python3-cryptography
+  clang-format
+)
+
+acrcp_install_deps() {
+  local missing=() pkg
+  for pkg in "${ACRCP_DEPS[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing missing packages: ${missing[*]}" >&2
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}

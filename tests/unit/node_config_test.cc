@@ -1,0 +1,212 @@
+#include "plugin/node_config.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/test_util.h"
+
+namespace acrcp {
+namespace {
+
+using ::acrcp::testing::EnvFrom;
+using ::acrcp::testing::TempDir;
+using ::testing::HasSubstr;
+
+constexpr char kTenant[] = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+constexpr char kClient[] = "11111111-2222-3333-4444-555555555555";
+
+std::string Minimal(const std::string& extra = "") {
+  return std::string(R"({"tenantId":")") + kTenant + R"(","clientId":")" + kClient +
+         R"(","clientSecretFile":"/etc/acr/secret")" + extra + "}";
+}
+
+absl::StatusOr<NodeConfig> Parse(const std::string& json, bool is_private = true,
+                                 std::map<std::string, std::string> env = {}) {
+  return ParseNodeConfig(json, "/etc/acr/config.json", is_private, EnvFrom(std::move(env)));
+}
+
+TEST(NodeConfigTest, MinimalConfigGetsPublicCloudDefaults) {
+  absl::StatusOr<NodeConfig> config = Parse(Minimal());
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tenant_id, kTenant);
+  EXPECT_EQ(config->client_id, kClient);
+  EXPECT_EQ(config->client_secret_file, "/etc/acr/secret");
+  EXPECT_TRUE(config->inline_client_secret.empty());
+  EXPECT_EQ(config->cloud.name, "AzurePublicCloud");
+  EXPECT_EQ(config->cloud.authority_host, "https://login.microsoftonline.com");
+  EXPECT_EQ(config->cloud.acr_suffix, "azurecr.io");
+  EXPECT_EQ(config->cloud.audience, "https://containerregistry.azure.net");
+  EXPECT_EQ(config->cache_dir, "/run/acr-credential-provider");
+  EXPECT_EQ(config->timeout, absl::Seconds(30));
+  EXPECT_EQ(config->max_cache_duration, absl::Hours(1));
+  EXPECT_TRUE(config->registries.empty());
+}
+
+TEST(NodeConfigTest, ReadsEveryKey) {
+  TempDir dir;
+  const std::string ca = dir.WriteFile("ca.pem", "pem", 0644);
+  absl::StatusOr<NodeConfig> config = Parse(Minimal(
+      R"(,"cloud":"AzureChinaCloud","authorityHost":"https://login.example.cn/",
+      "audience":"https://acr.example/.default","registries":["Registry.Contoso.com","localhost:8443"],
+      "caBundleFile":")" +
+      ca + R"(","cacheDir":"/var/cache/acr","timeoutSeconds":12,
+      "maxCacheDurationSeconds":600)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->cloud.name, "AzureChinaCloud");
+  EXPECT_EQ(config->cloud.acr_suffix, "azurecr.cn");
+  EXPECT_EQ(config->cloud.authority_host, "https://login.example.cn");
+  EXPECT_EQ(config->cloud.audience, "https://acr.example");
+  EXPECT_EQ(config->registries,
+            (std::vector<std::string>{"registry.contoso.com", "localhost:8443"}));
+  EXPECT_EQ(config->ca_bundle_file, ca);
+  EXPECT_EQ(config->cache_dir, "/var/cache/acr");
+  EXPECT_EQ(config->timeout, absl::Seconds(12));
+  EXPECT_EQ(config->max_cache_duration, absl::Minutes(10));
+}
+
+TEST(NodeConfigTest, AcceptsUpstreamAzureJson) {
+  absl::StatusOr<NodeConfig> config =
+      Parse(std::string(R"({"cloud":"AzureUSGovernment","tenantID":")") + kTenant +
+            R"(","aadClientId":")" + kClient + R"(","aadClientSecret":"s3cr3t-value",
+      "subscriptionId":"x","resourceGroup":"rg","location":"eastus","vmType":"standard",
+      "useManagedIdentityExtension":false,"userAssignedIdentityID":"","useInstanceMetadata":true})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->cloud.name, "AzureUSGovernmentCloud");
+  EXPECT_EQ(config->client_id, kClient);
+  EXPECT_EQ(config->inline_client_secret, "s3cr3t-value");
+  EXPECT_THAT(config->inline_client_secret_origin, HasSubstr("aadClientSecret"));
+}
+
+TEST(NodeConfigTest, InlineSecretRequiresAPrivateFile) {
+  absl::StatusOr<NodeConfig> config =
+      Parse(std::string(R"({"tenantId":")") + kTenant + R"(","aadClientId":")" + kClient +
+                R"(","aadClientSecret":"s3cr3t-value"})",
+            /*is_private=*/false);
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod 600 /etc/acr/config.json"));
+  EXPECT_THAT(config.status().message(), ::testing::Not(HasSubstr("s3cr3t-value")));
+}
+
+TEST(NodeConfigTest, EnvironmentFillsGaps) {
+  absl::StatusOr<NodeConfig> config =
+      Parse("{}", false,
+            {{"AZURE_TENANT_ID", kTenant},
+             {"AZURE_CLIENT_ID", kClient},
+             {"AZURE_CLIENT_SECRET", "from-env-secret"},
+             {"AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tenant_id, kTenant);
+  EXPECT_EQ(config->client_id, kClient);
+  EXPECT_EQ(config->inline_client_secret, "from-env-secret");
+  EXPECT_EQ(config->inline_client_secret_origin, "AZURE_CLIENT_SECRET");
+  EXPECT_EQ(config->cloud.authority_host, "https://login.microsoftonline.us");
+}
+
+TEST(NodeConfigTest, FileWinsOverEnvironment) {
+  absl::StatusOr<NodeConfig> config = Parse(
+      Minimal(), true,
+      {{"AZURE_TENANT_ID", "contoso.onmicrosoft.com"}, {"AZURE_CLIENT_SECRET", "from-env-secret"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tenant_id, kTenant);
+  EXPECT_EQ(config->client_secret_file, "/etc/acr/secret");
+  EXPECT_TRUE(config->inline_client_secret.empty());
+}
+
+TEST(NodeConfigTest, TenantMayBeADomain) {
+  absl::StatusOr<NodeConfig> config = Parse(std::string(R"({"tenantId":"contoso.onmicrosoft.com",
+      "clientId":")") + kClient + R"(","clientSecretFile":"/s"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tenant_id, "contoso.onmicrosoft.com");
+}
+
+struct ConfigError {
+  std::string json;
+  std::string message;
+};
+
+class ConfigErrorTest : public ::testing::TestWithParam<ConfigError> {};
+
+TEST_P(ConfigErrorTest, NamesTheFileAndTheProblem) {
+  absl::StatusOr<NodeConfig> config = Parse(GetParam().json);
+  ASSERT_FALSE(config.ok()) << GetParam().json;
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr("node config /etc/acr/config.json: "));
+  EXPECT_THAT(config.status().message(), HasSubstr(GetParam().message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigErrorTest,
+    ::testing::Values(
+        ConfigError{"not json", "not a JSON object"}, ConfigError{"[]", "not a JSON object"},
+        ConfigError{Minimal(R"(,"tenantid2":"x")"), "unknown key 'tenantid2'"},
+        ConfigError{Minimal(R"(,"TENANTID":"x")"), "'tenantId' appears twice"},
+        ConfigError{R"({"clientId":"11111111-2222-3333-4444-555555555555"})", "no tenant ID"},
+        ConfigError{R"({"tenantId":"a/b","clientId":"11111111-2222-3333-4444-555555555555"})",
+                    "not a GUID or domain name"},
+        ConfigError{std::string(R"({"tenantId":")") + kTenant + R"("})", "no client ID"},
+        ConfigError{std::string(R"({"tenantId":")") + kTenant + R"(","clientId":"app"})",
+                    "client ID 'app' is not a GUID"},
+        ConfigError{
+            std::string(R"({"tenantId":")") + kTenant + R"(","clientId":")" + kClient + R"("})",
+            "no client secret"},
+        ConfigError{Minimal(R"(,"aadClientId":"99999999-2222-3333-4444-555555555555")"),
+                    "clientId and aadClientId differ"},
+        ConfigError{Minimal(R"(,"aadClientSecret":"x-y-z-w")"),
+                    "both clientSecretFile and aadClientSecret"},
+        ConfigError{Minimal(R"(,"cloud":"AzureGermanCloud")"), "unknown cloud 'AzureGermanCloud'"},
+        ConfigError{Minimal(R"(,"cloud":7)"), "'cloud' must be a string"},
+        ConfigError{Minimal(R"(,"authorityHost":"http://login.microsoftonline.com")"),
+                    "not an https://host[:port] URL"},
+        ConfigError{Minimal(R"(,"authorityHost":"https://login.microsoftonline.com/x")"),
+                    "not an https://host[:port] URL"},
+        ConfigError{Minimal(R"(,"audience":"containerregistry")"), "not an https:// URI"},
+        ConfigError{Minimal(R"(,"registries":"myacr.azurecr.io")"), "must be a list"},
+        ConfigError{Minimal(R"(,"registries":["https://r.example.com"])"), "is not a host name"},
+        ConfigError{Minimal(R"(,"registries":["r.example.com/path"])"), "is not a host name"},
+        ConfigError{Minimal(R"(,"timeoutSeconds":0)"), "from 1 to 55"},
+        ConfigError{Minimal(R"(,"timeoutSeconds":60)"), "from 1 to 55"},
+        ConfigError{Minimal(R"(,"timeoutSeconds":"30")"), "from 1 to 55"},
+        ConfigError{Minimal(R"(,"maxCacheDurationSeconds":-1)"), "from 0 to 86400"},
+        ConfigError{Minimal(R"(,"cacheDir":"relative/dir")"), "must be an absolute path"},
+        ConfigError{Minimal(R"(,"caBundleFile":"/nonexistent/ca.pem")"),
+                    "caBundleFile /nonexistent/ca.pem is not a readable file"},
+        ConfigError{Minimal(R"(,"useManagedIdentityExtension":true)"),
+                    "useManagedIdentityExtension is not supported"},
+        ConfigError{Minimal(R"(,"aadClientCertPath":"/etc/cert.pem")"),
+                    "'aadClientCertPath' selects an identity this version does not support"}));
+
+TEST(LoadNodeConfigTest, RefusesAConfigOthersCanWrite) {
+  TempDir dir;
+  const std::string path = dir.WriteFile("config.json", Minimal(), 0666);
+  absl::StatusOr<NodeConfig> config = LoadNodeConfig(path, EnvFrom({}));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod go-w " + path));
+}
+
+TEST(LoadNodeConfigTest, ReadsAReadableConfigAndTellsItIsNotPrivate) {
+  TempDir dir;
+  const std::string path =
+      dir.WriteFile("config.json",
+                    std::string(R"({"tenantId":")") + kTenant + R"(","aadClientId":")" + kClient +
+                        R"(","aadClientSecret":"abcd-secret"})",
+                    0644);
+  absl::StatusOr<NodeConfig> config = LoadNodeConfig(path, EnvFrom({}));
+  ASSERT_FALSE(config.ok()) << "inline secret in a world-readable file";
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod 600 " + path));
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  config = LoadNodeConfig(path, EnvFrom({}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->source, path);
+}
+
+TEST(LoadNodeConfigTest, MissingFileIsNamed) {
+  absl::StatusOr<NodeConfig> config = LoadNodeConfig("/nonexistent/config.json", EnvFrom({}));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(config.status().message(), HasSubstr("node config /nonexistent/config.json"));
+}
+
+}  // namespace
+}  // namespace acrcp

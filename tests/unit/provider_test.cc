@@ -1,0 +1,288 @@
+#include "plugin/provider.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/test_util.h"
+
+namespace acrcp {
+namespace {
+
+using ::acrcp::testing::FakeClock;
+using ::acrcp::testing::MakeJwt;
+using ::acrcp::testing::ParseForm;
+using ::acrcp::testing::ScriptedTransport;
+using ::acrcp::testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kTenant[] = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+constexpr char kClient[] = "11111111-2222-3333-4444-555555555555";
+constexpr char kSecret[] = "unit-test-secret-value";
+constexpr char kAccessToken[] = "entra-access-token-value";
+
+std::string EntraError(const std::string& error, int code) {
+  return absl::StrCat(R"({"error":")", error, R"(","error_description":"AADSTS)", code,
+                      R"(: text\r\nTrace ID: t","error_codes":[)", code,
+                      R"(],"trace_id":"trace-1","correlation_id":"corr-1"})");
+}
+
+class ProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.tenant_id = kTenant;
+    config_.client_id = kClient;
+    config_.client_secret_file = dir_.WriteFile("secret", absl::StrCat(kSecret, "\n"), 0600);
+    config_.cloud = *CloudByName("AzurePublicCloud");
+    env_.clock = &clock_;
+    env_.jitter = [] { return 0.0; };
+    env_.make_transport = [this]() -> absl::StatusOr<std::unique_ptr<HttpTransport>> {
+      ++transports_made_;
+      return std::unique_ptr<HttpTransport>(new Forwarding(&transport_));
+    };
+  }
+
+  // The provider owns its transport; this one forwards to the test's script.
+  class Forwarding : public HttpTransport {
+   public:
+    explicit Forwarding(ScriptedTransport* target) : target_(target) {}
+    absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+      return target_->Send(request);
+    }
+
+   private:
+    ScriptedTransport* target_;
+  };
+
+  absl::StatusOr<CredentialProviderResponse> Provide(const std::string& image) {
+    CredentialProviderRequest request;
+    request.api_version = "credentialprovider.kubelet.k8s.io/v1";
+    request.image = image;
+    return ProvideCredentials(request, config_, env_);
+  }
+
+  std::string RefreshToken(absl::Duration lifetime) {
+    return MakeJwt(absl::StrCat(R"({"exp":)", absl::ToUnixSeconds(clock_.Now() + lifetime),
+                                R"(,"iss":"Azure Container Registry"})"));
+  }
+
+  void PushEntraSuccess() {
+    transport_.PushJson(200, absl::StrCat(R"({"token_type":"Bearer","expires_in":3599,)",
+                                          R"("access_token":")", kAccessToken, R"("})"));
+  }
+
+  TempDir dir_;
+  FakeClock clock_;
+  ScriptedTransport transport_{&clock_};
+  NodeConfig config_;
+  ProviderEnv env_;
+  int transports_made_ = 0;
+};
+
+TEST_F(ProviderTest, ColdInvocationMakesExactlyTwoRequests) {
+  const std::string refresh = RefreshToken(absl::Hours(3));
+  PushEntraSuccess();
+  transport_.PushJson(200, absl::StrCat(R"({"refresh_token":")", refresh, R"("})"));
+
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/team/app");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->api_version, "credentialprovider.kubelet.k8s.io/v1");
+  EXPECT_EQ(response->cache_key_type, "Registry");
+  EXPECT_EQ(response->cache_duration, absl::Hours(1)) << "capped by maxCacheDurationSeconds";
+  ASSERT_EQ(response->auth.size(), 1u);
+  EXPECT_EQ(response->auth.at("myacr.azurecr.io").username, "00000000-0000-0000-0000-000000000000");
+  EXPECT_EQ(response->auth.at("myacr.azurecr.io").password, refresh);
+
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  const HttpRequest& entra = transport_.sent[0];
+  EXPECT_EQ(entra.method, "POST");
+  EXPECT_EQ(entra.url,
+            absl::StrCat("https://login.microsoftonline.com/", kTenant, "/oauth2/v2.0/token"));
+  EXPECT_EQ(ParseForm(entra.body), (std::map<std::string, std::string>{
+                                       {"grant_type", "client_credentials"},
+                                       {"client_id", kClient},
+                                       {"client_secret", kSecret},
+                                       {"scope", "https://containerregistry.azure.net/.default"}}));
+  const HttpRequest& exchange = transport_.sent[1];
+  EXPECT_EQ(exchange.url, "https://myacr.azurecr.io/oauth2/exchange");
+  EXPECT_EQ(ParseForm(exchange.body),
+            (std::map<std::string, std::string>{{"grant_type", "access_token"},
+                                                {"service", "myacr.azurecr.io"},
+                                                {"tenant", kTenant},
+                                                {"access_token", kAccessToken}}));
+}
+
+TEST_F(ProviderTest, CacheDurationIsHalfTheRemainingLifetimeWhenShorter) {
+  config_.max_cache_duration = absl::Hours(12);
+  PushEntraSuccess();
+  transport_.PushJson(200,
+                      absl::StrCat(R"({"refresh_token":")", RefreshToken(absl::Hours(3)), R"("})"));
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->cache_duration, absl::Minutes(90));
+}
+
+TEST_F(ProviderTest, ListedRegistryWithPortGetsCredentialsUnderItsOwnKey) {
+  config_.registries = {"localhost:8443"};
+  PushEntraSuccess();
+  transport_.PushJson(200,
+                      absl::StrCat(R"({"refresh_token":")", RefreshToken(absl::Hours(3)), R"("})"));
+  absl::StatusOr<CredentialProviderResponse> response = Provide("localhost:8443/team/app");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_TRUE(response->auth.contains("localhost:8443"));
+  EXPECT_EQ(transport_.sent[1].url, "https://localhost:8443/oauth2/exchange");
+  EXPECT_EQ(ParseForm(transport_.sent[1].body)["service"], "localhost:8443");
+}
+
+TEST_F(ProviderTest, NonAcrImagesGetNoCredentialsAndNoNetwork) {
+  for (const char* image : {"docker.io/library/nginx", "nginx", "myacr.azurecr.io.evil.test/x",
+                            "evil.com/myacr.azurecr.io/x", "quay.io/a/b"}) {
+    absl::StatusOr<CredentialProviderResponse> response = Provide(image);
+    ASSERT_TRUE(response.ok()) << image;
+    EXPECT_TRUE(response->auth.empty()) << image;
+    EXPECT_EQ(response->cache_duration, absl::ZeroDuration()) << image;
+  }
+  EXPECT_EQ(transports_made_, 0) << "the network stack must not even be loaded";
+}
+
+TEST_F(ProviderTest, BadSecretFileStopsBeforeAnyRequest) {
+  ASSERT_EQ(chmod(config_.client_secret_file.c_str(), 0644), 0);
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(), HasSubstr("chmod 600"));
+  EXPECT_EQ(transports_made_, 0);
+}
+
+struct EntraCase {
+  int http_status;
+  std::string body;
+  absl::StatusCode code;
+  std::string expected;
+};
+
+class EntraErrorTest : public ProviderTest, public ::testing::WithParamInterface<EntraCase> {};
+
+TEST_P(EntraErrorTest, MapsToAnActionableMessageWithoutRetrying) {
+  transport_.PushJson(GetParam().http_status, GetParam().body);
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), GetParam().code);
+  EXPECT_THAT(response.status().message(), HasSubstr("Entra ID sign-in for client"));
+  EXPECT_THAT(response.status().message(), HasSubstr(GetParam().expected));
+  EXPECT_THAT(response.status().message(), Not(HasSubstr(kSecret)));
+  EXPECT_EQ(transport_.sent.size(), 1u) << "terminal errors are not retried";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codes, EntraErrorTest,
+    ::testing::Values(
+        EntraCase{401, EntraError("invalid_client", 7000215), absl::StatusCode::kUnauthenticated,
+                  "invalid client secret (AADSTS7000215)"},
+        EntraCase{401, EntraError("invalid_client", 7000222), absl::StatusCode::kUnauthenticated,
+                  "the client secret has expired (AADSTS7000222)"},
+        EntraCase{400, EntraError("unauthorized_client", 700016), absl::StatusCode::kNotFound,
+                  "no application with this client ID exists in the tenant (AADSTS700016)"},
+        EntraCase{400, EntraError("invalid_request", 90002), absl::StatusCode::kNotFound,
+                  "the tenant does not exist (AADSTS90002)"},
+        EntraCase{400, EntraError("invalid_scope", 70011), absl::StatusCode::kFailedPrecondition,
+                  "AADSTS70011"},
+        EntraCase{400, EntraError("invalid_request", 123456), absl::StatusCode::kFailedPrecondition,
+                  "invalid_request (AADSTS123456, HTTP 400) (see "
+                  "https://login.microsoftonline.com/error?code=123456; trace ID trace-1"},
+        EntraCase{403, "<html>blocked by proxy</html>", absl::StatusCode::kFailedPrecondition,
+                  "answered HTTP 403 without an Entra error document"}));
+
+TEST_F(ProviderTest, SecretMessagesNameTheSecretFile) {
+  transport_.PushJson(401, EntraError("invalid_client", 7000215));
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(),
+              HasSubstr("client secret file " + config_.client_secret_file));
+}
+
+TEST_F(ProviderTest, EntraOutageIsRetriedThenReported) {
+  for (int i = 0; i < 4; ++i) transport_.PushJson(503, "{}");
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(response.status().message(), HasSubstr("answered HTTP 503 to all 4 attempts"));
+  EXPECT_EQ(transport_.sent.size(), 4u);
+}
+
+TEST_F(ProviderTest, DeadlineMessageNamesTimeoutSeconds) {
+  config_.timeout = absl::Seconds(5);
+  transport_.Push(absl::DeadlineExceededError("login.microsoftonline.com did not answer in time"),
+                  absl::Seconds(5));
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(response.status().message(), HasSubstr("timeoutSeconds is 5"));
+}
+
+TEST_F(ProviderTest, ExchangeRefusalExplainsAcrPull) {
+  PushEntraSuccess();
+  transport_.PushJson(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"not allowed"}]})");
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr-abc123.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(response.status().message(),
+              HasSubstr("ACR token exchange at myacr-abc123.azurecr.io failed: HTTP 401: not "
+                        "allowed"));
+  EXPECT_THAT(response.status().message(),
+              HasSubstr(absl::StrCat("az role assignment create --assignee ", kClient,
+                                     " --role AcrPull --scope $(az acr show --name myacr ")));
+  EXPECT_THAT(response.status().message(), Not(HasSubstr(kAccessToken)));
+  EXPECT_EQ(transport_.sent.size(), 2u);
+}
+
+TEST_F(ProviderTest, ExchangeConnectionResetIsRetried) {
+  PushEntraSuccess();
+  transport_.Push(absl::UnavailableError("cannot reach myacr.azurecr.io: Connection reset"));
+  transport_.PushJson(200,
+                      absl::StrCat(R"({"refresh_token":")", RefreshToken(absl::Hours(3)), R"("})"));
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(transport_.sent.size(), 3u);
+}
+
+TEST_F(ProviderTest, UnreadableOrExpiredRefreshTokensAreErrors) {
+  PushEntraSuccess();
+  transport_.PushJson(200, R"({"refresh_token":"opaque"})");
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(), HasSubstr("unreadable refresh token"));
+
+  PushEntraSuccess();
+  transport_.PushJson(
+      200, absl::StrCat(R"({"refresh_token":")", RefreshToken(-absl::Minutes(5)), R"("})"));
+  response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(), HasSubstr("check the node's clock"));
+}
+
+TEST_F(ProviderTest, MalformedSuccessAnswersAreErrors) {
+  transport_.PushJson(200, R"({"token_type":"Bearer"})");
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(), HasSubstr("without access_token"));
+
+  PushEntraSuccess();
+  transport_.PushJson(200, R"({"access_token":"x"})");
+  response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(), HasSubstr("without a refresh_token"));
+}
+
+TEST_F(ProviderTest, ExpiresInMayBeAString) {
+  transport_.PushJson(200, R"({"expires_in":"3599","access_token":"tok-string-expiry"})");
+  transport_.PushJson(200,
+                      absl::StrCat(R"({"refresh_token":")", RefreshToken(absl::Hours(3)), R"("})"));
+  EXPECT_TRUE(Provide("myacr.azurecr.io/app").ok());
+}
+
+}  // namespace
+}  // namespace acrcp
