@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/log.h"
 #include "plugin/secure_file.h"
+#include "plugin/sha256.h"
 
 namespace acrcp {
 
@@ -41,6 +42,11 @@ ClientSecretIdentity::ClientSecretIdentity(std::string tenant_id, std::string cl
       client_id_(std::move(client_id)),
       secret_(std::move(secret)),
       origin_(std::move(origin)) {}
+
+std::string ClientSecretIdentity::CacheKey() const {
+  return Sha256Hex(
+      absl::StrCat("client-secret\n", tenant_id_, "\n", client_id_, "\n", Sha256Hex(secret_)));
+}
 
 absl::StatusOr<AccessToken> ClientSecretIdentity::GetAccessToken(HttpTransport& transport,
                                                                  Retrier& retrier,

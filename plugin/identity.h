@@ -24,6 +24,11 @@ class Identity {
   virtual const std::string& tenant_id() const = 0;
   virtual const std::string& client_id() const = 0;
 
+  // Identifies this identity and its current proof for caching: a hash over the mode,
+  // tenant, client and a fingerprint of the credential, so a rotated secret starts afresh.
+  // Contains nothing from which the credential could be recovered.
+  virtual std::string CacheKey() const = 0;
+
   // An Entra access token for `cloud.audience`, from `cloud.authority_host`.
   virtual absl::StatusOr<AccessToken> GetAccessToken(HttpTransport& transport, Retrier& retrier,
                                                      const Cloud& cloud, absl::Time now) = 0;

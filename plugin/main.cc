@@ -2,7 +2,7 @@
 // library; stdout carries only the protocol response, stderr one line on failure.
 #include <unistd.h>
 
-#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +12,7 @@
 #include "plugin/clock.h"
 #include "plugin/curl_transport.h"
 #include "plugin/fd_io.h"
+#include "plugin/file_token_cache.h"
 #include "plugin/kubelet_protocol.h"
 #include "plugin/log.h"
 #include "plugin/node_config.h"
@@ -38,8 +39,12 @@ int Provide(const acrcp::CommandLine& cl) {
       acrcp::LoadNodeConfig(cl.config_path, acrcp::ProcessEnvironment());
   if (!config.ok()) return Fail(config.status());
 
+  acrcp::Clock& clock = acrcp::RealClock();
+  const std::unique_ptr<acrcp::TokenCache> cache =
+      acrcp::OpenFileTokenCache(config->cache_dir, clock);
   acrcp::ProviderEnv env;
-  env.clock = &acrcp::RealClock();
+  env.clock = &clock;
+  env.cache = cache.get();
   env.make_transport = [&config] {
     return acrcp::NewCurlTransport({.ca_bundle_file = config->ca_bundle_file});
   };

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/acr_exchange.h"
 #include "plugin/client_secret_identity.h"
@@ -13,6 +15,7 @@
 #include "plugin/log.h"
 #include "plugin/login_server.h"
 #include "plugin/retry.h"
+#include "plugin/sha256.h"
 
 namespace acrcp {
 namespace {
@@ -24,39 +27,96 @@ absl::Status WithDeadlineHint(const absl::Status& status, const NodeConfig& conf
                    "; check the node's connectivity to Azure and HTTPS_PROXY / NO_PROXY)"));
 }
 
-// How long the kubelet may reuse the refresh token: half its remaining life, so a token is
-// never handed out close to expiry, and never longer than the operator allows.
-absl::StatusOr<absl::Duration> CacheDurationFor(const std::string& refresh_token,
-                                                const std::string& login_server,
-                                                const NodeConfig& config, absl::Time now) {
-  absl::StatusOr<absl::Time> expiry = JwtExpiry(refresh_token);
-  if (!expiry.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("ACR token exchange at ", login_server,
-                     " returned an unreadable refresh token: ", expiry.status().message()));
+// One invocation's refresh work: the network stack, the deadline and the keys, created
+// only once a cached token was not enough.
+class Refresher {
+ public:
+  Refresher(const NodeConfig& config, const ProviderEnv& env, Identity& identity,
+            std::string entra_key)
+      : config_(config),
+        env_(env),
+        identity_(identity),
+        entra_key_(std::move(entra_key)),
+        retrier_(*env.clock, env.clock->Now() + config.timeout, RetryPolicy{}, env.jitter) {}
+
+  absl::Time deadline() const { return retrier_.deadline(); }
+
+  // A new ACR refresh token for `login_server`.
+  absl::StatusOr<CachedToken> RefreshToken(const std::string& login_server) {
+    std::optional<CachedToken> seen;
+    absl::StatusOr<CachedToken> access = GetOrRefresh(
+        *env_.cache, *env_.clock, entra_key_, deadline(), [this] { return NewAccessToken(); },
+        seen);
+    if (!access.ok()) return access.status();
+    const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->token,
+                                   identity_.client_id()};
+    const absl::Time sent = env_.clock->Now();
+    absl::StatusOr<std::string> token = ExchangeForRefreshToken(*transport_, retrier_, exchange);
+    if (!token.ok()) return token.status();
+    absl::StatusOr<absl::Time> expiry = JwtExpiry(*token);
+    if (!expiry.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("ACR token exchange at ", login_server,
+                       " returned an unreadable refresh token: ", expiry.status().message()));
+    }
+    CachedToken entry{*std::move(token), sent, *expiry};
+    if (!entry.UsableAt(env_.clock->Now())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ACR token exchange at ", login_server, " returned a refresh token that expires at ",
+          absl::FormatTime(*expiry, absl::UTCTimeZone()),
+          " (check the node's clock: timedatectl status)"));
+    }
+    log::RegisterSecret(entry.token);
+    return entry;
   }
-  const absl::Duration remaining = *expiry - now;
-  if (remaining <= absl::Seconds(2)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "ACR token exchange at ", login_server, " returned a refresh token that expires at ",
-        absl::FormatTime(*expiry, absl::UTCTimeZone()),
-        " (check the node's clock: timedatectl status)"));
+
+ private:
+  absl::StatusOr<CachedToken> NewAccessToken() {
+    if (transport_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<HttpTransport>> transport = env_.make_transport();
+      if (!transport.ok()) return transport.status();
+      transport_ = *std::move(transport);
+    }
+    const absl::Time sent = env_.clock->Now();
+    absl::StatusOr<acrcp::AccessToken> token =
+        identity_.GetAccessToken(*transport_, retrier_, config_.cloud, sent);
+    if (!token.ok()) return token.status();
+    return CachedToken{std::move(token->value), sent, token->expires_at};
   }
-  return std::min(config.max_cache_duration, remaining / 2);
+
+  const NodeConfig& config_;
+  const ProviderEnv& env_;
+  Identity& identity_;
+  std::string entra_key_;
+  Retrier retrier_;
+  std::unique_ptr<HttpTransport> transport_;
+};
+
+CredentialProviderResponse Respond(const std::string& api_version, const std::string& registry,
+                                   const CachedToken& token, const NodeConfig& config,
+                                   absl::Time now) {
+  CredentialProviderResponse response;
+  response.api_version = api_version;
+  // Half the remaining life: the kubelet never holds a token close to its expiry.
+  response.cache_duration = std::min(config.max_cache_duration, (token.expires_at - now) / 2);
+  response.auth[registry] = AuthEntry{kAcrTokenUsername, token.token};
+  log::Debug(1, absl::StrCat("credentials for ", registry, " may be cached by the kubelet for ",
+                             absl::FormatDuration(response.cache_duration)));
+  return response;
 }
 
 }  // namespace
 
 absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
     const CredentialProviderRequest& request, const NodeConfig& config, const ProviderEnv& env) {
-  CredentialProviderResponse response;
-  response.api_version = request.api_version;
   const std::string registry = RegistryOfImage(request.image);
   const LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
   if (!policy.Allows(registry)) {
     log::Debug(
         1, absl::StrCat("registry ", registry, " is not an ACR login server of ", config.cloud.name,
                         " nor listed in \"registries\"; answering without credentials"));
+    CredentialProviderResponse response;
+    response.api_version = request.api_version;
     response.cache_duration = absl::ZeroDuration();
     return response;
   }
@@ -64,28 +124,25 @@ absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
   absl::StatusOr<std::unique_ptr<ClientSecretIdentity>> identity =
       ClientSecretIdentity::Create(config);
   if (!identity.ok()) return identity.status();
-  absl::StatusOr<std::unique_ptr<HttpTransport>> transport = env.make_transport();
-  if (!transport.ok()) return transport.status();
+  const std::string entra_key = Sha256Hex(absl::StrCat(
+      (*identity)->CacheKey(), "\n", config.cloud.authority_host, "\n", config.cloud.audience));
+  const std::string acr_key = absl::StrCat(
+      "acr-", Sha256Hex(absl::StrCat(entra_key, "\n", absl::AsciiStrToLower(registry))));
 
-  Retrier retrier(*env.clock, env.clock->Now() + config.timeout, RetryPolicy{}, env.jitter);
-  absl::StatusOr<AccessToken> access =
-      (*identity)->GetAccessToken(**transport, retrier, config.cloud, env.clock->Now());
-  if (!access.ok()) return WithDeadlineHint(access.status(), config);
-
-  const ExchangeRequest exchange{registry, (*identity)->tenant_id(), access->value,
-                                 (*identity)->client_id()};
-  absl::StatusOr<std::string> refresh_token =
-      ExchangeForRefreshToken(**transport, retrier, exchange);
-  if (!refresh_token.ok()) return WithDeadlineHint(refresh_token.status(), config);
-
-  absl::StatusOr<absl::Duration> cache_duration =
-      CacheDurationFor(*refresh_token, registry, config, env.clock->Now());
-  if (!cache_duration.ok()) return cache_duration.status();
-  response.cache_duration = *cache_duration;
-  response.auth[registry] = AuthEntry{kAcrTokenUsername, *std::move(refresh_token)};
-  log::Debug(1, absl::StrCat("credentials for ", registry, " valid for the kubelet for ",
-                             absl::FormatDuration(*cache_duration)));
-  return response;
+  Refresher refresher(config, env, **identity, absl::StrCat("entra-", entra_key));
+  std::optional<CachedToken> cached;
+  absl::StatusOr<CachedToken> token = GetOrRefresh(
+      *env.cache, *env.clock, acr_key, refresher.deadline(),
+      [&] { return refresher.RefreshToken(registry); }, cached);
+  if (token.ok()) return Respond(request.api_version, registry, *token, config, env.clock->Now());
+  if (cached && cached->UsableAt(env.clock->Now())) {
+    log::Debug(
+        1, absl::StrCat("refresh failed, serving the cached token for ", registry, " (valid until ",
+                        absl::FormatTime(cached->expires_at, absl::UTCTimeZone()),
+                        "): ", token.status().message()));
+    return Respond(request.api_version, registry, *cached, config, env.clock->Now());
+  }
+  return WithDeadlineHint(token.status(), config);
 }
 
 }  // namespace acrcp

@@ -1,11 +1,15 @@
 // The provider core: one CredentialProviderRequest in, one response out.
 //
 //   image -> registry -> genuine ACR host? no: empty auth, "0s", no request at all
-//         -> identity (reads its proof) -> Entra token -> ACR exchange -> refresh token
+//         -> identity (reads its proof) -> cached ACR refresh token fresh? yes: answer
+//         -> lock the key -> re-check (another process may have refreshed it)
+//         -> Entra token (cached per identity, same locking) -> ACR exchange -> store
 //         -> cacheDuration = min(maxCacheDurationSeconds, remaining lifetime / 2)
+// If refreshing fails while the cached token is still usable, that token is served.
 //
-// All I/O arrives through ProviderEnv, so the flow is unit-tested with a scripted transport
-// and a fake clock. The network stack is created only when a request must be sent.
+// All I/O arrives through ProviderEnv, so the flow is unit-tested with a scripted transport,
+// a fake clock and a temporary cache directory. The network stack is created only when a
+// request must be sent: a cache hit never loads it.
 #ifndef ACRCP_PLUGIN_PROVIDER_H_
 #define ACRCP_PLUGIN_PROVIDER_H_
 
@@ -17,6 +21,7 @@
 #include "plugin/http_transport.h"
 #include "plugin/kubelet_protocol.h"
 #include "plugin/node_config.h"
+#include "plugin/token_cache.h"
 
 namespace acrcp {
 
@@ -24,6 +29,7 @@ inline constexpr char kAcrTokenUsername[] = "00000000-0000-0000-0000-00000000000
 
 struct ProviderEnv {
   Clock* clock = nullptr;
+  TokenCache* cache = nullptr;
   std::function<absl::StatusOr<std::unique_ptr<HttpTransport>>()> make_transport;
   std::function<double()> jitter;
 };

@@ -100,8 +100,10 @@ absl::StatusOr<RetriedResponse> Retrier::Send(HttpTransport& transport, HttpRequ
 }
 
 std::function<double()> RandomJitter() {
-  return [engine = std::mt19937_64(std::random_device{}())]() mutable {
-    return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+  // Seeded on first use: a cache hit never retries and should not pay for the seed.
+  return [engine = std::optional<std::mt19937_64>()]() mutable {
+    if (!engine) engine.emplace(std::random_device{}());
+    return std::uniform_real_distribution<double>(0.0, 1.0)(*engine);
   };
 }
 

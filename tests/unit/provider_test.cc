@@ -39,6 +39,7 @@ class ProviderTest : public ::testing::Test {
     config_.client_secret_file = dir_.WriteFile("secret", absl::StrCat(kSecret, "\n"), 0600);
     config_.cloud = *CloudByName("AzurePublicCloud");
     env_.clock = &clock_;
+    env_.cache = cache_.get();
     env_.jitter = [] { return 0.0; };
     env_.make_transport = [this]() -> absl::StatusOr<std::unique_ptr<HttpTransport>> {
       ++transports_made_;
@@ -79,6 +80,7 @@ class ProviderTest : public ::testing::Test {
   FakeClock clock_;
   ScriptedTransport transport_{&clock_};
   NodeConfig config_;
+  std::unique_ptr<TokenCache> cache_ = NewNullTokenCache();
   ProviderEnv env_;
   int transports_made_ = 0;
 };

@@ -1,0 +1,821 @@
+#!/usr/bin/python3
+"""Fake Microsoft Entra ID and Azure Container Registry for the integration tests and demo.
+
+One process, three listeners, all on 127.0.0.1 with ephemeral ports:
+  tls    HTTPS (HTTP/1.1): the Entra token endpoint and the ACR OAuth endpoints, routed by path
+  proxy  an HTTP CONNECT proxy that only ever splices to the tls listener
+  admin  plain-HTTP JSON API: recorded requests and CONNECTs, scenario, fault injection
+
+Usage: /usr/bin/python3 fake_azure.py --state-dir DIR [--scenario FILE.json]
+
+DIR receives ca.pem (the trust anchor clients pin), the server key pair and ports.json
+({"tls", "proxy", "admin", "ca"}); then "ready" is printed on stdout. SIGTERM or SIGINT stops it.
+Standard library plus python3-cryptography only, hence /usr/bin/python3.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import ipaddress
+import itertools
+import json
+import os
+import re
+import select
+import signal
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+SERVER_DNS_NAMES = (
+    "localhost",
+    "login.microsoftonline.com",
+    "login.chinacloudapi.cn",
+    "login.microsoftonline.us",
+    "*.azurecr.io",
+    "*.azurecr.cn",
+    "*.azurecr.us",
+    "*.eastus.geo.azurecr.io",
+    "*.westeurope.geo.azurecr.io",
+)
+SERVER_IP = "127.0.0.1"
+NULL_GUID = "00000000-0000-0000-0000-000000000000"
+ENTRA_TOKEN_LIFETIME = 3599
+ACR_ACCESS_TOKEN_LIFETIME = 4500  # real ACR access tokens last about 75 minutes
+FAULT_ENDPOINTS = ("entra", "exchange", "token", "v2")
+FAULT_ACTIONS = ("reset", "close")
+SPLICE_IDLE_SECONDS = 60
+
+DEFAULT_TENANT = "3f1d6c1e-8a7b-4c2d-9e0f-5a6b7c8d9e0f"
+DEFAULT_CLIENT = "6c9e2b4a-1d3f-4e5a-8b7c-0d1e2f3a4b5c"
+DEFAULT_SCENARIO = {
+    "tenants": {
+        DEFAULT_TENANT: {
+            "aliases": ["contoso.onmicrosoft.com"],
+            "apps": {DEFAULT_CLIENT: {"secrets": ["s3cret"], "expired_secrets": ["old-s3cret"]}},
+        }
+    },
+    "registries": {
+        "myacr.azurecr.io": {"acrpull": [DEFAULT_CLIENT]},
+        "localhost:{tls}": {"acrpull": [DEFAULT_CLIENT]},
+    },
+    "audiences": ["https://containerregistry.azure.net"],
+    "refresh_token_lifetime_seconds": 10800,
+    "delay_ms": 0,
+}
+
+
+# --------------------------------------------------------------------------- PKI
+
+def _key_usage(**enabled):
+    """x509.KeyUsage wants all nine flags spelled out; name only the ones that are set."""
+    flags = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+             "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    return x509.KeyUsage(**{name: enabled.get(name, False) for name in flags})
+
+
+def _certificate(subject, issuer, public_key, signing_key, extensions):
+    now = datetime.now(timezone.utc)
+    builder = (x509.CertificateBuilder()
+               .subject_name(subject).issuer_name(issuer).public_key(public_key)
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - timedelta(hours=1))  # tolerate small clock skew
+               .not_valid_after(now + timedelta(days=7)))
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def _write(path, data, mode):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+def make_pki(state_dir):
+    """Create a throw-away CA and one server certificate for every name the fake answers to.
+
+    Returns (server_cert_path, server_key_path, ca_path). EC P-256 keeps start-up fast.
+    """
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acr-credential-provider test CA")])
+    ca_cert = _certificate(ca_name, ca_name, ca_key.public_key(), ca_key, [
+        (x509.BasicConstraints(ca=True, path_length=0), True),
+        (_key_usage(key_cert_sign=True, crl_sign=True), True),
+        (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
+    ])
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.DNSName(name) for name in SERVER_DNS_NAMES]
+    names.append(x509.IPAddress(ipaddress.ip_address(SERVER_IP)))
+    cert = _certificate(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-azure")]), ca_name,
+        key.public_key(), ca_key, [
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (_key_usage(digital_signature=True), True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+            (x509.SubjectAlternativeName(names), False),
+            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
+        ])
+    paths = (state_dir / "server.pem", state_dir / "server.key", state_dir / "ca.pem")
+    _write(paths[0], cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    _write(paths[1], key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()), 0o600)
+    _write(paths[2], ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return paths
+
+
+def name_matches(pattern, host):
+    """Certificate-style match: same number of labels; a '*' label matches exactly one label."""
+    want, got = pattern.lower().split("."), host.lower().split(".")
+    return len(want) == len(got) and all(w in ("*", g) and g for w, g in zip(want, got))
+
+
+# --------------------------------------------------------------------------- JWT
+
+class InvalidToken(Exception):
+    pass
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Signer:
+    """HS256 JWTs under a key that lives only in this process, so only this fake's tokens verify."""
+
+    HEADER = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+
+    def __init__(self):
+        self._key = os.urandom(32)
+
+    def _mac(self, signing_input):
+        return hmac.new(self._key, signing_input.encode(), hashlib.sha256).digest()
+
+    def sign(self, claims):
+        signing_input = self.HEADER + "." + _b64url(json.dumps(claims, separators=(",", ":")).encode())
+        return signing_input + "." + _b64url(self._mac(signing_input))
+
+    def verify(self, token):
+        """Return the claims of a token this fake issued that is valid now; else raise InvalidToken."""
+        parts = token.split(".")
+        if len(parts) != 3 or parts[0] != self.HEADER:
+            raise InvalidToken("malformed token")
+        try:
+            signature = _b64url_decode(parts[2])
+            claims = json.loads(_b64url_decode(parts[1]))
+        except ValueError:
+            raise InvalidToken("malformed token") from None
+        if not hmac.compare_digest(signature, self._mac(parts[0] + "." + parts[1])):
+            raise InvalidToken("signature does not verify")
+        now = time.time()
+        if claims.get("exp", 0) <= now:
+            raise InvalidToken("token is expired")
+        if claims.get("nbf", 0) > now:
+            raise InvalidToken("token is not valid yet")
+        return claims
+
+
+# --------------------------------------------------------------------------- state
+
+class Scenario:
+    """Identities, registries and knobs, parsed once so request handlers only look things up.
+
+    Raises ValueError/TypeError/AttributeError/KeyError on a malformed scenario document.
+    """
+
+    def __init__(self, doc, tls_port):
+        self.doc = doc
+        self.tenants = {}   # tenant GUID -> {client id -> app}
+        self.names = {}     # lower-case GUID or alias -> tenant GUID
+        for guid, tenant in doc["tenants"].items():
+            self.tenants[guid] = {cid: self._app(app) for cid, app in tenant.get("apps", {}).items()}
+            for name in [guid, *tenant.get("aliases", [])]:
+                self.names[name.lower()] = guid
+        # The TLS port is only known at run time, so a scenario file names it "{tls}".
+        self.registries = {name.replace("{tls}", str(tls_port)).lower(): set(reg.get("acrpull", []))
+                           for name, reg in doc["registries"].items()}
+        self.audiences = list(doc.get("audiences", DEFAULT_SCENARIO["audiences"]))
+        self.refresh_token_lifetime = int(doc.get("refresh_token_lifetime_seconds", 10800))
+        self.delay = float(doc.get("delay_ms", 0)) / 1000
+
+    @staticmethod
+    def _app(app):
+        return {"secrets": set(app.get("secrets", [])),
+                "expired_secrets": set(app.get("expired_secrets", []))}
+
+    def tenant_guid(self, name):
+        return self.names.get(name.lower())
+
+
+class Faults:
+    """Per-endpoint queues of injected faults, consumed one per request (or repeated forever)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._queues = {}
+
+    @staticmethod
+    def validate(endpoint, faults, always):
+        if endpoint not in FAULT_ENDPOINTS:
+            raise ValueError(f"endpoint must be one of {', '.join(FAULT_ENDPOINTS)}")
+        if not isinstance(faults, list) or not all(isinstance(f, dict) for f in faults):
+            raise ValueError("faults must be a list of objects")
+        if always and len(faults) != 1:
+            raise ValueError("always needs exactly one fault")
+        for fault in faults:
+            if "action" in fault and fault["action"] not in FAULT_ACTIONS:
+                raise ValueError(f"action must be one of {', '.join(FAULT_ACTIONS)}")
+            if not isinstance(fault.get("status", 200), int):
+                raise ValueError("status must be an integer")
+            if not isinstance(fault.get("delay_ms", 0), (int, float)):
+                raise ValueError("delay_ms must be a number")
+
+    def set(self, endpoint, faults, always):
+        """Replace the endpoint's queue."""
+        self.validate(endpoint, faults, always)
+        with self._lock:
+            self._queues[endpoint] = (list(faults), always)
+
+    def take(self, endpoint):
+        with self._lock:
+            queue, always = self._queues.get(endpoint, ([], False))
+            if not queue:
+                return None
+            return queue[0] if always else queue.pop(0)
+
+    def clear(self):
+        with self._lock:
+            self._queues.clear()
+
+
+class Recorder:
+    """What the TLS listener and the proxy saw, in arrival order, for the admin API."""
+
+    RECORDED_HEADERS = ("content-type", "authorization", "user-agent", "accept")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+        self._requests = []
+        self._connects = []
+
+    def arrive(self, entry):
+        """Record a request as it arrives (status still None), so the order is arrival order."""
+        with self._lock:
+            entry.update(seq=next(self._seq), t=time.monotonic(), status=None)
+            self._requests.append(entry)
+
+    def finish(self, entry, status):
+        with self._lock:
+            entry["status"] = status
+
+    def connect(self, target):
+        with self._lock:
+            self._connects.append(target)
+
+    def requests(self):
+        with self._lock:
+            return [dict(entry) for entry in self._requests]
+
+    def connects(self):
+        with self._lock:
+            return list(self._connects)
+
+    def clear(self):
+        with self._lock:
+            self._requests.clear()
+            self._connects.clear()
+
+
+class Fake:
+    """Everything the three listeners share."""
+
+    def __init__(self, tls_port, scenario_doc):
+        self.tls_port = tls_port
+        self.signer = Signer()
+        self.faults = Faults()
+        self.recorder = Recorder()
+        self.scenario = Scenario(scenario_doc, tls_port)
+        # Local ports of the proxy's upstream sockets: a TLS peer on one of them came via the proxy.
+        self.proxied_ports = set()
+
+    def set_scenario(self, doc):
+        self.scenario = Scenario(doc, self.tls_port)  # one reference swap: readers never see a mix
+
+
+# --------------------------------------------------------------------------- messages
+
+@dataclass
+class Reply:
+    status: int
+    body: object = None            # JSON-encoded unless already bytes
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass
+class Request:
+    method: str
+    host: str
+    path: str
+    query: dict
+    headers: dict
+    form: dict
+    query_string: str   # raw text, for repeatable parameters such as scope
+    body_text: str
+
+
+# --------------------------------------------------------------------------- Entra
+
+def entra_error(status, error, code, text):
+    """An error in the shape login.microsoftonline.com uses, with fresh ids and timestamp."""
+    trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+    timestamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    description = (f"AADSTS{code}: {text}\r\nTrace ID: {trace_id}\r\n"
+                   f"Correlation ID: {correlation_id}\r\nTimestamp: {timestamp}")
+    return Reply(status, {
+        "error": error, "error_description": description, "error_codes": [code],
+        "timestamp": timestamp, "trace_id": trace_id, "correlation_id": correlation_id,
+        "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+    })
+
+
+def entra_token(fake, tenant_name, req):
+    """POST /{tenant}/oauth2/v2.0/token with client_credentials, checked in Entra's order."""
+    scenario, form = fake.scenario, req.form
+    guid = scenario.tenant_guid(tenant_name)
+    if guid is None:
+        return entra_error(400, "invalid_request", 90002,
+                           f"Tenant '{tenant_name}' not found. Check to make sure you have the correct "
+                           "tenant ID and are signing into the correct cloud.")
+    grant = form.get("grant_type", "")
+    if grant != "client_credentials":
+        return entra_error(400, "unsupported_grant_type", 70003,
+                           f"The app requested an unsupported grant type '{grant}'.")
+    client_id = form.get("client_id", "")
+    app = scenario.tenants[guid].get(client_id)
+    if app is None:
+        return entra_error(400, "unauthorized_client", 700016,
+                           f"Application with identifier '{client_id}' was not found in the directory "
+                           f"'{tenant_name}'. This can happen if the application has not been installed "
+                           "by the administrator of the tenant. You may have sent your authentication "
+                           "request to the wrong tenant.")
+    scope = form.get("scope", "")
+    audience = scope.removesuffix("/.default")
+    if not scope.endswith("/.default") or audience not in scenario.audiences:
+        return entra_error(400, "invalid_scope", 70011,
+                           "The provided value for the input parameter 'scope' is not valid. "
+                           f"The scope {scope} is not valid.")
+    secret = form.get("client_secret")
+    if secret in app["expired_secrets"]:
+        return entra_error(401, "invalid_client", 7000222,
+                           f"The provided client secret keys for app '{client_id}' are expired. "
+                           "Visit the Azure portal to create new keys for your app.")
+    if secret not in app["secrets"]:
+        return entra_error(401, "invalid_client", 7000215,
+                           "Invalid client secret provided. Ensure the secret being sent in the "
+                           "request is the client secret value, not the client secret ID, for a "
+                           f"secret added to app '{client_id}'.")
+    now = int(time.time())
+    token = fake.signer.sign({
+        "aud": audience, "iss": f"https://sts.windows.net/{guid}/", "tid": guid,
+        "appid": client_id, "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{guid}/{client_id}")),
+        "iat": now, "nbf": now, "exp": now + ENTRA_TOKEN_LIFETIME,
+    })
+    return Reply(200, {"token_type": "Bearer", "expires_in": ENTRA_TOKEN_LIFETIME,
+                       "ext_expires_in": ENTRA_TOKEN_LIFETIME, "access_token": token})
+
+
+# --------------------------------------------------------------------------- ACR
+
+def acr_error(status, code, message):
+    return Reply(status, {"errors": [{"code": code, "message": message}]})
+
+
+def unsupported_grant(grant):
+    return acr_error(400, "UNSUPPORTED", f"grant type '{grant}' is not supported here")
+
+
+def registry_mismatch(fake, req):
+    """The 400 for a service that is not this Host or an unknown registry, else None."""
+    service = req.form.get("service", req.query.get("service", ""))
+    if service.lower() != req.host.lower():
+        return acr_error(400, "UNSUPPORTED", f"service '{service}' does not match host '{req.host}'")
+    if req.host.lower() not in fake.scenario.registries:
+        return acr_error(400, "UNSUPPORTED", f"registry '{req.host}' does not exist")
+    return None
+
+
+def acr_exchange(fake, req):
+    """POST /oauth2/exchange: Entra access token -> ACR refresh token for the Host registry."""
+    scenario, form = fake.scenario, req.form
+    if form.get("grant_type") != "access_token":
+        return unsupported_grant(form.get("grant_type", ""))
+    error = registry_mismatch(fake, req)
+    if error:
+        return error
+    try:
+        claims = fake.signer.verify(form.get("access_token", ""))
+    except InvalidToken as why:
+        return acr_error(401, "UNAUTHORIZED", f"the access token is invalid: {why}")
+    if claims.get("aud") not in scenario.audiences:
+        return acr_error(401, "UNAUTHORIZED", f"the access token's audience '{claims.get('aud')}' "
+                                              "is not accepted")
+    tenant = form.get("tenant")
+    if tenant is not None and scenario.tenant_guid(tenant) != claims.get("tid"):
+        return acr_error(401, "UNAUTHORIZED", f"tenant '{tenant}' does not match the access token")
+    if claims.get("appid") not in scenario.registries[req.host.lower()]:
+        return acr_error(401, "UNAUTHORIZED", f"the principal '{claims.get('appid')}' is not "
+                                              f"authorized to access '{req.host}'")
+    now = int(time.time())
+    token = fake.signer.sign({
+        "jti": str(uuid.uuid4()), "sub": claims["appid"], "nbf": now, "iat": now,
+        "exp": now + scenario.refresh_token_lifetime, "iss": "Azure Container Registry",
+        "aud": req.host, "version": "1.0", "grant_type": "refresh_token",
+        "tenant": claims["tid"], "permissions": {"actions": ["read"]},
+    })
+    return Reply(200, {"refresh_token": token})
+
+
+def _basic_credentials(authorization):
+    """(username, password) from an 'Authorization: Basic ...' header, or None."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        username, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+    except ValueError:
+        return None
+    return (username, password) if sep else None
+
+
+def _granted_access(scopes, permitted_actions):
+    """Docker token 'access' claim: each 'type:name:actions' scope cut down to what the token allows."""
+    access = []
+    for scope in scopes:
+        kind, _, rest = scope.partition(":")
+        name, _, actions = rest.rpartition(":")
+        access.append({"type": kind, "name": name,
+                       "actions": [a for a in actions.split(",") if a in permitted_actions]})
+    return access
+
+
+def acr_access_token(fake, req, refresh_token, scopes):
+    """Issue a registry access token if refresh_token is an unexpired ACR token for this registry."""
+    try:
+        claims = fake.signer.verify(refresh_token)
+    except InvalidToken as why:
+        return acr_error(401, "UNAUTHORIZED", f"the refresh token is invalid: {why}")
+    if claims.get("grant_type") != "refresh_token" or claims.get("aud", "").lower() != req.host.lower():
+        return acr_error(401, "UNAUTHORIZED", f"the refresh token is not valid for '{req.host}'")
+    now = int(time.time())
+    token = fake.signer.sign({
+        "jti": str(uuid.uuid4()), "sub": claims["sub"], "nbf": now, "iat": now,
+        "exp": now + ACR_ACCESS_TOKEN_LIFETIME, "iss": "Azure Container Registry", "aud": req.host,
+        "version": "1.0", "grant_type": "access_token", "tenant": claims.get("tenant"),
+        "access": _granted_access(scopes, {"pull"}),  # refresh tokens here carry only "read"
+    })
+    return Reply(200, {"access_token": token})
+
+
+def acr_token_get(fake, req):
+    """GET /oauth2/token with Basic null-GUID:refresh-token (Azure/acr docs/Token-BasicAuth.md)."""
+    error = registry_mismatch(fake, req)
+    if error:
+        return error
+    credentials = _basic_credentials(req.headers.get("authorization", ""))
+    if credentials is None or credentials[0] != NULL_GUID:
+        return acr_error(401, "UNAUTHORIZED", f"expected Basic auth as user {NULL_GUID}")
+    scopes = [v for k, v in parse_qsl(req.query_string) if k == "scope"]
+    return acr_access_token(fake, req, credentials[1], scopes)
+
+
+def acr_token_post(fake, req):
+    """POST /oauth2/token: refresh_token grant; password is refused as real ACR does (400)."""
+    if req.form.get("grant_type") != "refresh_token":
+        return unsupported_grant(req.form.get("grant_type", ""))
+    error = registry_mismatch(fake, req)
+    if error:
+        return error
+    scopes = [v for k, v in parse_qsl(req.body_text) if k == "scope"]
+    return acr_access_token(fake, req, req.form.get("refresh_token", ""), scopes)
+
+
+def registry_ping(fake, req):
+    """GET /v2/: 200 with a valid bearer access token for this registry, else the auth challenge."""
+    scheme, _, token = req.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        try:
+            claims = fake.signer.verify(token)
+            if claims.get("grant_type") == "access_token" and claims.get("aud") == req.host:
+                return Reply(200, {})
+        except InvalidToken:
+            pass
+    challenge = f'Bearer realm="https://{req.host}/oauth2/token",service="{req.host}"'
+    reply = acr_error(401, "UNAUTHORIZED", "authentication required")
+    reply.headers["Www-Authenticate"] = challenge
+    return reply
+
+
+# --------------------------------------------------------------------------- TLS listener
+
+ENTRA_PATH = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
+FIXED_PATHS = {"/oauth2/exchange": "exchange", "/oauth2/token": "token", "/v2/": "v2"}
+ROUTES = {
+    ("exchange", "POST"): acr_exchange,
+    ("token", "GET"): acr_token_get,
+    ("token", "POST"): acr_token_post,
+    ("v2", "GET"): registry_ping,
+}
+
+
+def classify(path):
+    return "entra" if ENTRA_PATH.match(path) else FIXED_PATHS.get(path, "other")
+
+
+def route(fake, endpoint, req):
+    if endpoint == "entra" and req.method == "POST":
+        return entra_token(fake, unquote(ENTRA_PATH.match(req.path).group(1)), req)
+    handler = ROUTES.get((endpoint, req.method))
+    if handler is None:
+        return Reply(404, {"error": "not found"})
+    return handler(fake, req)
+
+
+def fault_reply(fault):
+    """The canned answer of a status fault; a non-string body is sent as JSON."""
+    body = fault.get("body", "")
+    return Reply(fault["status"], body.encode() if isinstance(body, str) else body,
+                 dict(fault.get("headers", {})))
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """Shared plumbing: HTTP/1.1 keep-alive needs a Content-Length on every reply."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # idle keep-alive connections must not pin a thread forever
+
+    def read_body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def send_reply(self, reply):
+        body = reply.body if isinstance(reply.body, bytes) else (
+            b"" if reply.body is None else json.dumps(reply.body).encode())
+        headers = {"Content-Type": "application/json"} if body else {}
+        headers.update(reply.headers)
+        self.send_response(reply.status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class TlsHandler(JsonHandler):
+    def do_GET(self):
+        self.serve()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def serve(self):
+        fake = self.server.fake
+        url = urlsplit(self.path)
+        body = self.read_body()
+        req = self.parse(url, body)
+        endpoint = classify(url.path)
+        entry = {"endpoint": endpoint, "method": req.method, "host": req.host, "path": url.path,
+                 "query": req.query, "headers": req.headers, "form": req.form,
+                 "via_proxy": self.client_address[1] in fake.proxied_ports}
+        fake.recorder.arrive(entry)
+        fault = fake.faults.take(endpoint) or {}
+        time.sleep(fake.scenario.delay + fault.get("delay_ms", 0) / 1000)
+        if "action" in fault:
+            fake.recorder.finish(entry, fault["action"])
+            self.drop_connection(fault["action"])
+            return
+        reply = fault_reply(fault) if "status" in fault else route(fake, endpoint, req)
+        fake.recorder.finish(entry, reply.status)
+        self.send_reply(reply)
+
+    def parse(self, url, body):
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        is_form = content_type == "application/x-www-form-urlencoded"
+        form = body.decode("utf-8", "replace") if is_form else ""
+        return Request(
+            method=self.command, host=self.headers.get("Host", ""), path=url.path,
+            query=self._first_values(url.query), form=self._first_values(form),
+            headers={name: self.headers[name] for name in Recorder.RECORDED_HEADERS
+                     if name in self.headers},
+            query_string=url.query, body_text=form)
+
+    @staticmethod
+    def _first_values(text):
+        values = {}
+        for key, value in parse_qsl(text, keep_blank_values=True):
+            values.setdefault(key, value)
+        return values
+
+    def drop_connection(self, action):
+        if action == "reset":
+            # Linger 0 makes close() send RST instead of FIN: the client sees a connection reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+
+
+# --------------------------------------------------------------------------- proxy listener
+
+def _abort(sock):
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def splice(a, b):
+    """Copy bytes both ways until one side closes; a reset on one side is passed on as a reset."""
+    peer = {a: b, b: a}
+    while True:
+        readable, _, _ = select.select([a, b], [], [], SPLICE_IDLE_SECONDS)
+        if not readable:
+            return
+        for sock in readable:
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:
+                _abort(peer[sock])
+                return
+            if not data:
+                return
+            try:
+                peer[sock].sendall(data)
+            except OSError:
+                return
+
+
+class ProxyHandler(JsonHandler):
+    rbufsize = 0  # unbuffered, so no byte after the CONNECT header is stranded in a read buffer
+
+    def do_CONNECT(self):
+        fake = self.server.fake
+        fake.recorder.connect(self.path)
+        host, _, port = self.path.rpartition(":")
+        if port != "443" or not any(name_matches(name, host)
+                                    for name in (*SERVER_DNS_NAMES, SERVER_IP)):
+            self.close_connection = True
+            self.send_reply(Reply(403, {"error": f"CONNECT to {self.path} is not allowed"},
+                                  {"Connection": "close"}))
+            return
+        upstream = socket.create_connection(("127.0.0.1", fake.tls_port))
+        local_port = upstream.getsockname()[1]
+        fake.proxied_ports.add(local_port)
+        try:
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            splice(self.connection, upstream)
+        finally:
+            fake.proxied_ports.discard(local_port)
+            upstream.close()
+            self.close_connection = True
+
+
+# --------------------------------------------------------------------------- admin listener
+
+def admin_set_faults(fake, doc):
+    fake.faults.set(doc.get("endpoint"), doc.get("faults"), bool(doc.get("always", False)))
+    return Reply(200, {})
+
+
+def admin_reset(fake, _doc):
+    fake.recorder.clear()
+    fake.faults.clear()
+    return Reply(200, {})
+
+
+def admin_set_scenario(fake, doc):
+    fake.set_scenario(doc)
+    return Reply(200, {})
+
+
+def admin_clear_faults(fake, _doc):
+    fake.faults.clear()
+    return Reply(200, {})
+
+
+ADMIN_ROUTES = {
+    ("GET", "/requests"): lambda fake, _doc: Reply(200, fake.recorder.requests()),
+    ("GET", "/connects"): lambda fake, _doc: Reply(200, fake.recorder.connects()),
+    ("GET", "/scenario"): lambda fake, _doc: Reply(200, fake.scenario.doc),
+    ("POST", "/reset"): admin_reset,
+    ("PUT", "/scenario"): admin_set_scenario,
+    ("POST", "/faults"): admin_set_faults,
+    ("DELETE", "/faults"): admin_clear_faults,
+}
+
+
+class AdminHandler(JsonHandler):
+    def do_GET(self):
+        handler = ADMIN_ROUTES.get((self.command, self.path))
+        body = self.read_body()
+        if handler is None:
+            self.send_reply(Reply(404, {"error": "not found"}))
+            return
+        try:
+            reply = handler(self.server.fake, json.loads(body) if body else {})
+        except (ValueError, TypeError, AttributeError, KeyError) as why:
+            reply = Reply(400, {"error": f"{type(why).__name__}: {why}"})
+        self.send_reply(reply)
+
+    do_POST = do_PUT = do_DELETE = do_GET
+
+    def log_message(self, *args):
+        pass  # the tests poll this listener; its lines would bury the interesting ones
+
+
+# --------------------------------------------------------------------------- servers
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # 100+ plugin processes may connect at once
+
+    def __init__(self, handler, fake=None):
+        super().__init__((SERVER_IP, 0), handler)
+        self.fake = fake
+
+    def handle_error(self, request, client_address):
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):  # clients hang up or fail the handshake: normal in tests
+            print(f"{type(self).__name__} {client_address}: {error}", file=sys.stderr, flush=True)
+        else:
+            super().handle_error(request, client_address)
+
+
+class TlsServer(Server):
+    def __init__(self, handler, cert, key):
+        super().__init__(handler)
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.context.set_alpn_protocols(["http/1.1"])
+
+    def finish_request(self, request, client_address):
+        # The handshake runs here, in the connection's own thread, not in the accept loop.
+        request.settimeout(JsonHandler.timeout)
+        with self.context.wrap_socket(request, server_side=True) as tls:
+            super().finish_request(tls, client_address)
+
+
+def write_ports(state_dir, ports):
+    tmp = state_dir / "ports.json.tmp"
+    tmp.write_text(json.dumps(ports))
+    os.replace(tmp, state_dir / "ports.json")  # readers never see a half-written file
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--state-dir", required=True, type=Path)
+    parser.add_argument("--scenario", type=Path)
+    args = parser.parse_args()
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+    scenario = json.loads(args.scenario.read_text()) if args.scenario else DEFAULT_SCENARIO
+
+    cert, key, ca = make_pki(args.state_dir)
+    tls = TlsServer(TlsHandler, cert, key)
+    fake = Fake(tls.server_address[1], scenario)
+    tls.fake = fake
+    servers = {"tls": tls, "proxy": Server(ProxyHandler, fake), "admin": Server(AdminHandler, fake)}
+
+    # Block the stop signals before starting threads (they inherit the mask) so that only
+    # sigwait below sees them, and shutdown runs in the main thread.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    for server in servers.values():
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    ports = {name: server.server_address[1] for name, server in servers.items()}
+    write_ports(args.state_dir, {**ports, "ca": str(ca)})
+    print("ready", flush=True)
+
+    signal.sigwait(stop_signals)
+    for server in servers.values():
+        server.shutdown()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
