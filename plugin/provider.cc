@@ -50,8 +50,10 @@ class Refresher {
     if (!access.ok()) return access.status();
     const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->token,
                                    identity_.client_id()};
+    absl::StatusOr<HttpTransport*> transport = Transport();
+    if (!transport.ok()) return transport.status();
     const absl::Time sent = env_.clock->Now();
-    absl::StatusOr<std::string> token = ExchangeForRefreshToken(*transport_, retrier_, exchange);
+    absl::StatusOr<std::string> token = ExchangeForRefreshToken(**transport, retrier_, exchange);
     if (!token.ok()) return token.status();
     absl::StatusOr<absl::Time> expiry = JwtExpiry(*token);
     if (!expiry.ok()) {
@@ -71,15 +73,22 @@ class Refresher {
   }
 
  private:
-  absl::StatusOr<CachedToken> NewAccessToken() {
+  // The network stack, loaded on the first request this invocation really has to send.
+  absl::StatusOr<HttpTransport*> Transport() {
     if (transport_ == nullptr) {
       absl::StatusOr<std::unique_ptr<HttpTransport>> transport = env_.make_transport();
       if (!transport.ok()) return transport.status();
       transport_ = *std::move(transport);
     }
+    return transport_.get();
+  }
+
+  absl::StatusOr<CachedToken> NewAccessToken() {
+    absl::StatusOr<HttpTransport*> transport = Transport();
+    if (!transport.ok()) return transport.status();
     const absl::Time sent = env_.clock->Now();
     absl::StatusOr<acrcp::AccessToken> token =
-        identity_.GetAccessToken(*transport_, retrier_, config_.cloud, sent);
+        identity_.GetAccessToken(**transport, retrier_, config_.cloud, sent);
     if (!token.ok()) return token.status();
     return CachedToken{std::move(token->value), sent, token->expires_at};
   }

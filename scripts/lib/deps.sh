@@ -6,7 +6,7 @@ ACRCP_DEPS=(
   libcurl4-openssl-dev libcurl4 libssl-dev ca-certificates
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   python3 python3-cryptography
-  clang-format
+  clang-format gdb
 )
 
 acrcp_install_deps() {

@@ -4,9 +4,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/file_token_cache.h"
 #include "tests/unit/test_util.h"
 
 namespace acrcp {
@@ -284,6 +286,123 @@ TEST_F(ProviderTest, ExpiresInMayBeAString) {
   transport_.PushJson(200,
                       absl::StrCat(R"({"refresh_token":")", RefreshToken(absl::Hours(3)), R"("})"));
   EXPECT_TRUE(Provide("myacr.azurecr.io/app").ok());
+}
+
+class CachingProviderTest : public ProviderTest {
+ protected:
+  void SetUp() override {
+    ProviderTest::SetUp();
+    cache_ = OpenFileTokenCache(dir_.path() + "/cache", clock_);
+    env_.cache = cache_.get();
+  }
+
+  // Queues a full cold refresh and returns the refresh token it will hand out.
+  std::string PushColdRefresh(absl::Duration lifetime = absl::Hours(3)) {
+    PushEntraSuccess();
+    return PushExchange(lifetime);
+  }
+  std::string PushExchange(absl::Duration lifetime = absl::Hours(3)) {
+    const std::string token = RefreshToken(lifetime);
+    transport_.PushJson(200, absl::StrCat(R"({"refresh_token":")", token, R"("})"));
+    return token;
+  }
+  size_t SentTo(absl::string_view path_part) const {
+    size_t n = 0;
+    for (const HttpRequest& r : transport_.sent) n += absl::StrContains(r.url, path_part);
+    return n;
+  }
+};
+
+TEST_F(CachingProviderTest, WarmInvocationIsServedWithoutTheNetwork) {
+  const std::string token = PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  ASSERT_EQ(transports_made_, 1);
+  clock_.Advance(absl::Minutes(30));
+  absl::StatusOr<CredentialProviderResponse> warm = Provide("myacr.azurecr.io/other");
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  EXPECT_EQ(warm->auth.at("myacr.azurecr.io").password, token);
+  EXPECT_EQ(warm->cache_duration, absl::Hours(1));
+  EXPECT_EQ(transports_made_, 1) << "a hit must not create the network stack";
+  EXPECT_EQ(transport_.sent.size(), 2u);
+}
+
+TEST_F(CachingProviderTest, CacheDurationShrinksWithTheCachedTokensRemainingLife) {
+  config_.max_cache_duration = absl::Hours(12);
+  PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  clock_.Advance(absl::Minutes(60));
+  absl::StatusOr<CredentialProviderResponse> warm = Provide("myacr.azurecr.io/app");
+  ASSERT_TRUE(warm.ok());
+  EXPECT_EQ(warm->cache_duration, absl::Hours(1)) << "2 h left, half of it";
+}
+
+TEST_F(CachingProviderTest, SecondRegistryReusesTheEntraToken) {
+  PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  PushExchange();
+  absl::StatusOr<CredentialProviderResponse> second = Provide("otheracr.azurecr.io/app");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(SentTo("/oauth2/v2.0/token"), 1u);
+  EXPECT_EQ(SentTo("/oauth2/exchange"), 2u);
+  EXPECT_EQ(transport_.sent.back().url, "https://otheracr.azurecr.io/oauth2/exchange");
+}
+
+TEST_F(CachingProviderTest, RotatedSecretNeverReusesTheOldTokens) {
+  PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  dir_.WriteFile("secret", "rotated-secret-value\n", 0600);
+  const std::string token = PushColdRefresh();
+  absl::StatusOr<CredentialProviderResponse> after = Provide("myacr.azurecr.io/app");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->auth.at("myacr.azurecr.io").password, token);
+  EXPECT_EQ(SentTo("/oauth2/v2.0/token"), 2u);
+  EXPECT_EQ(ParseForm(transport_.sent[2].body)["client_secret"], "rotated-secret-value");
+}
+
+TEST_F(CachingProviderTest, TokensPastHalfLifeAreRefreshed) {
+  PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  clock_.Advance(absl::Minutes(91));  // ACR token past half of 3 h; Entra token (1 h) stale
+  const std::string token = PushColdRefresh();
+  absl::StatusOr<CredentialProviderResponse> refreshed = Provide("myacr.azurecr.io/app");
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  EXPECT_EQ(refreshed->auth.at("myacr.azurecr.io").password, token);
+  EXPECT_EQ(transport_.sent.size(), 4u);
+}
+
+TEST_F(CachingProviderTest, StaleTokenIsServedWhileEntraIsDown) {
+  const std::string token = PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  clock_.Advance(absl::Minutes(120));
+  for (int i = 0; i < 4; ++i) transport_.PushJson(503, "{}");
+  absl::StatusOr<CredentialProviderResponse> served = Provide("myacr.azurecr.io/app");
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(served->auth.at("myacr.azurecr.io").password, token);
+  // Half of the hour left, less half of the time spent retrying.
+  EXPECT_GT(served->cache_duration, absl::Minutes(29));
+  EXPECT_LE(served->cache_duration, absl::Minutes(30));
+  EXPECT_EQ(SentTo("/oauth2/exchange"), 1u) << "no exchange after the failed sign-in";
+}
+
+TEST_F(CachingProviderTest, NearlyExpiredTokenIsNotServedEvenWhenDown) {
+  PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  clock_.Advance(absl::Minutes(179) + absl::Seconds(30));
+  for (int i = 0; i < 4; ++i) transport_.PushJson(503, "{}");
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(), HasSubstr("503"));
+}
+
+TEST_F(CachingProviderTest, ExchangeFailureServesTheStaleTokenToo) {
+  const std::string token = PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  clock_.Advance(absl::Minutes(100));
+  PushEntraSuccess();
+  for (int i = 0; i < 4; ++i) transport_.PushJson(429, "{}", {{"retry-after", "1"}});
+  absl::StatusOr<CredentialProviderResponse> served = Provide("myacr.azurecr.io/app");
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(served->auth.at("myacr.azurecr.io").password, token);
 }
 
 }  // namespace
