@@ -1,11 +1,10 @@
-// The real HTTPS transport: libcurl with its OpenSSL backend, loaded on first use.
+// The real HTTPS transport: libcurl with its OpenSSL backend. Linked only into the HTTPS
+// helper (http_helper_main.cc), never into the plugin itself (docs/performance.md).
 //
-// libcurl is dlopen()ed rather than linked because loading it and its ~30 dependencies
-// costs several milliseconds per exec, which would dominate a cache hit that never touches
-// the network (docs/performance.md). TLS peers are always verified against the system store
-// plus, optionally, an operator-supplied CA bundle; there is no way to turn verification
-// off. HTTPS_PROXY / NO_PROXY are honoured by libcurl itself. Redirects are never followed,
-// so a token cannot be sent anywhere the caller did not name.
+// TLS peers are always verified against the system store plus, optionally, an
+// operator-supplied CA bundle; there is no way to turn verification off. HTTPS_PROXY /
+// NO_PROXY are honoured by libcurl. Redirects are never followed, so a token cannot be sent
+// anywhere the caller did not name.
 #ifndef ACRCP_PLUGIN_CURL_TRANSPORT_H_
 #define ACRCP_PLUGIN_CURL_TRANSPORT_H_
 
@@ -18,11 +17,11 @@
 namespace acrcp {
 
 struct CurlTransportOptions {
-  std::string ca_bundle_file;  // added to the system trust store; empty: system store only
+  std::string ca_bundle_file;  // trusted in addition to the system store; empty: none
 };
 
-// Loads libcurl (once per process) and returns a transport. FailedPrecondition when
-// libcurl cannot be loaded or is too old; errors reading the CA bundle name the file.
+// FailedPrecondition when libcurl cannot be initialised; errors reading the CA bundle
+// name the file.
 absl::StatusOr<std::unique_ptr<HttpTransport>> NewCurlTransport(
     const CurlTransportOptions& options);
 

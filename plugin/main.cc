@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/cli.h"
 #include "plugin/clock.h"
-#include "plugin/curl_transport.h"
 #include "plugin/fd_io.h"
 #include "plugin/file_token_cache.h"
+#include "plugin/helper_transport.h"
 #include "plugin/kubelet_protocol.h"
 #include "plugin/log.h"
 #include "plugin/node_config.h"
@@ -45,8 +45,11 @@ int Provide(const acrcp::CommandLine& cl) {
   acrcp::ProviderEnv env;
   env.clock = &clock;
   env.cache = cache.get();
-  env.make_transport = [&config] {
-    return acrcp::NewCurlTransport({.ca_bundle_file = config->ca_bundle_file});
+  env.make_transport = [&config]() -> absl::StatusOr<std::unique_ptr<acrcp::HttpTransport>> {
+    absl::StatusOr<std::string> helper = acrcp::LocateHttpHelper();
+    if (!helper.ok()) return helper.status();
+    return acrcp::StartHelperTransport(
+        {.helper_path = *helper, .ca_bundle_file = config->ca_bundle_file});
   };
   env.jitter = acrcp::RandomJitter();
   absl::StatusOr<acrcp::CredentialProviderResponse> response =

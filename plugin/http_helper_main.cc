@@ -1,0 +1,69 @@
+// acr-credential-provider-http: the plugin's HTTPS helper. Reads requests from the socket on
+// stdin/stdout (http_wire.h), performs each with libcurl, answers, and exits at end of input.
+// Started only by the plugin, on a cache miss; never writes to stderr.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/curl_transport.h"
+#include "plugin/http_wire.h"
+
+namespace {
+
+absl::Status ReadExactly(char* buffer, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = read(STDIN_FILENO, buffer + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::UnavailableError("read failed");
+    if (n == 0) return done == 0 ? absl::NotFoundError("end of input") : absl::DataLossError("eof");
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+bool SendAll(const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = send(STDOUT_FILENO, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Die with the plugin: the kubelet kills it at its deadline, and we must not linger.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) return 1;
+
+  acrcp::CurlTransportOptions options;
+  if (argc == 3 && std::string(argv[1]) == "--ca-bundle-file") {
+    options.ca_bundle_file = argv[2];
+  } else if (argc != 1) {
+    return 2;
+  }
+  // A transport that cannot be set up (e.g. an unreadable CA bundle) answers every request
+  // with the reason, so the operator sees it in the plugin's one-line error.
+  absl::StatusOr<std::unique_ptr<acrcp::HttpTransport>> transport =
+      acrcp::NewCurlTransport(options);
+  for (;;) {
+    absl::StatusOr<acrcp::HttpRequest> request = acrcp::DecodeRequest(ReadExactly);
+    if (absl::IsNotFound(request.status())) return 0;
+    if (!request.ok()) return 2;
+    const absl::StatusOr<acrcp::HttpResponse> result =
+        transport.ok() ? (*transport)->Send(*request)
+                       : absl::StatusOr<acrcp::HttpResponse>(transport.status());
+    if (!SendAll(acrcp::EncodeResult(result))) return 2;
+  }
+}
