@@ -45,8 +45,8 @@ class Refresher {
   absl::StatusOr<CachedToken> RefreshToken(const std::string& login_server) {
     std::optional<CachedToken> seen;
     absl::StatusOr<CachedToken> access = GetOrRefresh(
-        *env_.cache, *env_.clock, entra_key_, deadline(), [this] { return NewAccessToken(); },
-        seen);
+        *env_.cache, *env_.clock, entra_key_, "Entra ID token", deadline(),
+        [this] { return NewAccessToken(); }, seen);
     if (!access.ok()) return access.status();
     const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->token,
                                    identity_.client_id()};
@@ -141,8 +141,8 @@ absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
   Refresher refresher(config, env, **identity, absl::StrCat("entra-", entra_key));
   std::optional<CachedToken> cached;
   absl::StatusOr<CachedToken> token = GetOrRefresh(
-      *env.cache, *env.clock, acr_key, refresher.deadline(),
-      [&] { return refresher.RefreshToken(registry); }, cached);
+      *env.cache, *env.clock, acr_key, absl::StrCat("ACR refresh token for ", registry),
+      refresher.deadline(), [&] { return refresher.RefreshToken(registry); }, cached);
   if (token.ok()) return Respond(request.api_version, registry, *token, config, env.clock->Now());
   if (cached && cached->UsableAt(env.clock->Now())) {
     log::Debug(

@@ -5,6 +5,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "plugin/log.h"
+
 namespace acrcp {
 namespace {
 
@@ -22,17 +25,24 @@ class NullTokenCache : public TokenCache {
 std::unique_ptr<TokenCache> NewNullTokenCache() { return std::make_unique<NullTokenCache>(); }
 
 absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const std::string& key,
-                                         absl::Time deadline,
+                                         absl::string_view what, absl::Time deadline,
                                          absl::FunctionRef<absl::StatusOr<CachedToken>()> refresh,
                                          std::optional<CachedToken>& seen) {
   seen = cache.Get(key);
-  if (seen && seen->FreshAt(clock.Now())) return *seen;
+  if (seen && seen->FreshAt(clock.Now())) {
+    log::Debug(1, absl::StrCat("using the cached ", what));
+    return *seen;
+  }
   absl::StatusOr<std::unique_ptr<CacheLock>> lock = cache.Lock(key, deadline);
   if (!lock.ok()) return lock.status();
   if (std::optional<CachedToken> again = cache.Get(key)) {
     seen = std::move(again);
-    if (seen->FreshAt(clock.Now())) return *seen;
+    if (seen->FreshAt(clock.Now())) {
+      log::Debug(1, absl::StrCat("another invocation just refreshed the ", what));
+      return *seen;
+    }
   }
+  log::Debug(1, absl::StrCat(seen ? "refreshing the " : "no cached ", what));
   absl::StatusOr<CachedToken> fresh = refresh();
   if (fresh.ok()) cache.Put(key, *fresh);
   return fresh;

@@ -71,9 +71,9 @@ std::unique_ptr<TokenCache> NewNullTokenCache();
 // fresh; otherwise takes the key's lock (waiting at most until `deadline`), checks again
 // (the previous holder may just have refreshed it), and else calls `refresh` and stores its
 // result. `seen` receives the last entry read from the cache, fresh or not, so a caller
-// whose refresh failed can still serve a usable one.
+// whose refresh failed can still serve a usable one. `what` names the token at -v 1.
 absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const std::string& key,
-                                         absl::Time deadline,
+                                         absl::string_view what, absl::Time deadline,
                                          absl::FunctionRef<absl::StatusOr<CachedToken>()> refresh,
                                          std::optional<CachedToken>& seen);
 

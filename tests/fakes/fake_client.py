@@ -5,6 +5,8 @@ container runtime makes with the credentials the plugin returned. Standard libra
 Used as a module by tests/integration/harness.py and as a command by scripts/demo:
   fake_client.py --state-dir DIR port NAME                  print a port from ports.json
   fake_client.py --state-dir DIR requests                   table of the TLS requests seen
+  fake_client.py --state-dir DIR count                      number of TLS requests seen
+  fake_client.py --state-dir DIR reset                      forget requests, CONNECTs and faults
   fake_client.py --state-dir DIR connects                   CONNECT targets the proxy saw
   fake_client.py --state-dir DIR check-token REGISTRY REPO  refresh token on stdin; exit 0 if accepted
 """
@@ -123,7 +125,9 @@ def main():
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("port").add_argument("name", choices=["tls", "proxy", "admin"])
     commands.add_parser("requests")
+    commands.add_parser("count")
     commands.add_parser("connects")
+    commands.add_parser("reset")
     check = commands.add_parser("check-token")
     check.add_argument("registry")
     check.add_argument("repository")
@@ -134,8 +138,12 @@ def main():
         print(client.ports[args.name])
     elif args.command == "requests":
         print_requests_table(client.requests(), sys.stdout)
+    elif args.command == "count":
+        print(len(client.requests()))
     elif args.command == "connects":
         print(" ".join(client.connects()) or "(none)")
+    elif args.command == "reset":
+        client.reset()
     else:
         status, body = client.pull_token(args.registry, args.repository, sys.stdin.read().strip())
         accepted = status == 200 and "access_token" in body

@@ -1,5 +1,6 @@
 #include "plugin/kubelet_protocol.h"
 
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -66,6 +67,8 @@ struct BadRequest {
   const char* json;
   const char* message;
 };
+
+void PrintTo(const BadRequest& c, std::ostream* os) { *os << c.message; }
 
 class BadRequestTest : public ::testing::TestWithParam<BadRequest> {};
 

@@ -1,5 +1,6 @@
 #include "plugin/login_server.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct HostCase {
   const char* registry;
   bool allowed;
 };
+
+void PrintTo(const HostCase& c, std::ostream* os) {
+  *os << c.registry << (c.allowed ? " allowed" : " refused");
+}
 
 class PublicCloudPolicyTest : public ::testing::TestWithParam<HostCase> {};
 

@@ -1,5 +1,6 @@
 #include "plugin/node_config.h"
 
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -124,6 +125,8 @@ struct ConfigError {
   std::string json;
   std::string message;
 };
+
+void PrintTo(const ConfigError& c, std::ostream* os) { *os << c.message; }
 
 class ConfigErrorTest : public ::testing::TestWithParam<ConfigError> {};
 

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -167,6 +168,9 @@ struct EntraCase {
   absl::StatusCode code;
   std::string expected;
 };
+
+// Names the case in test output: its HTTP status and expected message.
+void PrintTo(const EntraCase& c, std::ostream* os) { *os << c.http_status << " " << c.expected; }
 
 class EntraErrorTest : public ProviderTest, public ::testing::WithParamInterface<EntraCase> {};
 
