@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,10 +57,12 @@ class FileTokenCache : public TokenCache {
   std::optional<CachedToken> Get(const std::string& key) override {
     if (!IsSafeKey(key)) return std::nullopt;
     const std::string path = EntryPath(key);
-    absl::StatusOr<SecureFile> file =
-        ReadSecureFile(path, "cache entry", FileAccess::kPrivate, kMaxEntryBytes);
+    absl::StatusOr<SecureFile> file = ReadSecureFile(path, "cache entry", FileAccess::kPrivate,
+                                                     kMaxEntryBytes, Symlinks::kRefuse);
     if (!file.ok()) {
-      if (!absl::IsNotFound(file.status())) Ignore(path, file.status().message());
+      if (!absl::IsNotFound(file.status())) {
+        log::Debug(1, absl::StrCat("ignoring ", file.status().message()));
+      }
       return std::nullopt;
     }
     const nlohmann::json doc = nlohmann::json::parse(file->contents, nullptr, false);
@@ -98,7 +101,12 @@ class FileTokenCache : public TokenCache {
     }
     const bool written = WriteAll(fd, doc.dump()) && fsync(fd) == 0;
     const bool closed = close(fd) == 0;
-    if (!written || !closed || rename(temp.c_str(), path.c_str()) != 0) {
+    // An (empty) directory squatting on the entry's name is removed so the entry can land.
+    const bool renamed =
+        written && closed &&
+        (rename(temp.c_str(), path.c_str()) == 0 ||
+         (errno == EISDIR && rmdir(path.c_str()) == 0 && rename(temp.c_str(), path.c_str()) == 0));
+    if (!renamed) {
       Failed("write", path);
       unlink(temp.c_str());
       return;
@@ -173,12 +181,16 @@ class FileTokenCache : public TokenCache {
   Clock& clock_;
 };
 
-// Why `dir` cannot hold the cache, or OK after making sure only we can use it.
+// Why `dir` cannot hold the cache, or OK after making sure only we can use it. Missing
+// parents are created like `mkdir -p` would; a symlink is followed, since what it points to
+// is what gets checked.
 absl::Status PrepareDirectory(const std::string& dir) {
+  std::error_code ignored;  // mkdir below reports what matters
+  std::filesystem::create_directories(std::filesystem::path(dir).parent_path(), ignored);
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::UnavailableError(absl::StrCat("cannot create it: ", std::strerror(errno)));
   }
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return absl::UnavailableError(
         absl::StrCat("not a directory we can open: ", std::strerror(errno)));

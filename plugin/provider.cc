@@ -47,7 +47,13 @@ class Refresher {
     absl::StatusOr<CachedToken> access = GetOrRefresh(
         *env_.cache, *env_.clock, entra_key_, "Entra ID token", deadline(),
         [this] { return NewAccessToken(); }, seen);
-    if (!access.ok()) return access.status();
+    if (!access.ok()) {
+      // Entra ID is unreachable, but a token it issued earlier is still good for the exchange.
+      if (!seen || !seen->UsableAt(env_.clock->Now())) return access.status();
+      log::Debug(1, absl::StrCat("Entra ID sign-in failed, using the cached Entra ID token: ",
+                                 access.status().message()));
+      access = *seen;
+    }
     const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->token,
                                    identity_.client_id()};
     absl::StatusOr<HttpTransport*> transport = Transport();

@@ -38,6 +38,9 @@ absl::Status OpenError(const std::string& path, absl::string_view description, i
   if (err == ENOENT) {
     return absl::NotFoundError(absl::StrCat(head, "no such file (check the path in the config)"));
   }
+  if (err == ELOOP) {
+    return absl::InvalidArgumentError(absl::StrCat(head, "a symbolic link, not a file"));
+  }
   if (err == EACCES) {
     return absl::PermissionDeniedError(
         absl::StrCat(head,
@@ -79,9 +82,11 @@ absl::Status CheckOwnerAndMode(const struct stat& st, const std::string& path,
 }  // namespace
 
 absl::StatusOr<SecureFile> ReadSecureFile(const std::string& path, absl::string_view description,
-                                          FileAccess access, size_t max_bytes) {
+                                          FileAccess access, size_t max_bytes, Symlinks symlinks) {
   // O_NONBLOCK: opening a FIFO planted at the path must not hang until the deadline.
-  const Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                    (symlinks == Symlinks::kRefuse ? O_NOFOLLOW : 0);
+  const Fd fd(open(path.c_str(), flags));
   if (fd.get() < 0) return OpenError(path, description, errno);
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return OpenError(path, description, errno);

@@ -21,17 +21,24 @@ enum class FileAccess {
   kAnyOwner,  // public material such as CA bundles
 };
 
+enum class Symlinks {
+  kFollow,  // config and secret files: the target is what is checked
+  kRefuse,  // cache entries: only ever written as regular files by us
+};
+
 struct SecureFile {
   std::string contents;
   bool private_to_owner = false;  // mode has no group/other bits
 };
 
 // Reads at most `max_bytes` of the regular file at `path`, which `description` names in
-// errors ("client secret file"). Symlinks are followed; the target is what is checked.
+// errors ("client secret file"). Symlinks are followed (the target is what is checked)
+// unless `symlinks` is kRefuse.
 // NotFound, PermissionDenied (ownership, mode) and InvalidArgument (not a regular file,
 // too large) carry a message of the form "<description> <path>: <cause> (<fix>)".
 absl::StatusOr<SecureFile> ReadSecureFile(const std::string& path, absl::string_view description,
-                                          FileAccess access, size_t max_bytes);
+                                          FileAccess access, size_t max_bytes,
+                                          Symlinks symlinks = Symlinks::kFollow);
 
 }  // namespace acrcp
 

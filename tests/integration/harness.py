@@ -5,7 +5,9 @@
 - IntegrationTestCase: unittest base with one temp dir and one fake per test class; every
   test starts with no recorded requests, no faults and the class's scenario.
 - run_plugin runs the binary named by $ACRCP_BINARY with a clean environment and checks,
-  for every run, that no secret the test knows of appears on stdout or stderr.
+  for every run, that no secret the test knows of appears on stdout or stderr
+  (checked_result does the same for plugins a test starts itself, with plugin_binary and
+  plugin_env).
 
 Standard library only; the fake itself needs /usr/bin/python3 (python3-cryptography).
 """
@@ -35,7 +37,8 @@ API_VERSIONS = (
     "credentialprovider.kubelet.k8s.io/v1alpha1",
 )
 __all__ = ["API_VERSIONS", "NULL_GUID", "FakeAzure", "IntegrationTestCase", "go_duration_seconds",
-           "jwt_claims", "request", "write_secret"]
+           "jwt_claims", "plugin_binary", "plugin_env", "request", "stdin_bytes", "summary",
+           "write_secret"]
 
 
 class FakeAzure(FakeClient):
@@ -117,6 +120,30 @@ def write_secret(path, value, mode=0o600):
     return Path(path)
 
 
+def plugin_binary():
+    """The plugin under test, named by $ACRCP_BINARY."""
+    binary = os.environ.get("ACRCP_BINARY")
+    if not binary:
+        raise RuntimeError("ACRCP_BINARY is not set: point it at the built acr-credential-provider "
+                           "(e.g. build/release/plugin/acr-credential-provider)")
+    return binary
+
+
+def plugin_env(env=None):
+    """PATH plus `env` only, so the caller's proxy or Azure variables never leak in."""
+    return {"PATH": CLEAN_PATH, **(env or {})}
+
+
+def stdin_bytes(stdin):
+    """A request dict as the kubelet sends it (one JSON line); bytes pass unchanged."""
+    return stdin if isinstance(stdin, bytes) else (json.dumps(stdin) + "\n").encode()
+
+
+def summary(requests):
+    """(endpoint, status) per request: compact enough to compare whole request sequences."""
+    return [(r["endpoint"], r["status"]) for r in requests]
+
+
 def request(api_version, image):
     """A CredentialProviderRequest as the kubelet sends it on the plugin's stdin."""
     return {"kind": "CredentialProviderRequest", "apiVersion": api_version, "image": image}
@@ -185,14 +212,16 @@ class IntegrationTestCase(unittest.TestCase):
         stdin is a dict (sent as one JSON line, as the kubelet does) or bytes. The environment
         is PATH plus `env` only, so the caller's proxy or Azure variables never leak in.
         """
-        binary = os.environ.get("ACRCP_BINARY")
-        if not binary:
-            raise RuntimeError("ACRCP_BINARY is not set: point it at the built acr-credential-provider "
-                               "(e.g. build/release/plugin/acr-credential-provider)")
-        data = stdin if isinstance(stdin, bytes) else (json.dumps(stdin) + "\n").encode()
-        result = subprocess.run([binary, *args], input=data, capture_output=True, timeout=timeout,
-                                env={"PATH": CLEAN_PATH, **(env or {})},
+        result = subprocess.run([plugin_binary(), *args], input=stdin_bytes(stdin),
+                                capture_output=True, timeout=timeout, env=plugin_env(env),
                                 cwd=self.new_dir("cwd-"))
+        return self.checked_result(result)
+
+    def checked_result(self, result):
+        """Decode a finished plugin process's output and check it for leaked secrets.
+
+        For plugins started some other way than run_plugin (concurrently, under a debugger).
+        """
         result.stdout = result.stdout.decode("utf-8", "replace")
         result.stderr = result.stderr.decode("utf-8", "replace")
         self.assert_no_secret_leak(result)

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import (API_VERSIONS, NULL_GUID, IntegrationTestCase, go_duration_seconds,
-                     jwt_claims, request)
+                     jwt_claims, request, summary)
 
 TENANT = "5b8e1c3d-2f4a-4b6c-8d9e-0a1b2c3d4e5f"
 OTHER_TENANT = "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"
@@ -46,11 +46,6 @@ SCENARIO = {
     "audiences": ["https://containerregistry.azure.net"],
     "refresh_token_lifetime_seconds": 10800,
 }
-
-
-def summary(requests):
-    """(endpoint, status) per request: compact enough to compare whole request sequences."""
-    return [(r["endpoint"], r["status"]) for r in requests]
 
 
 class KubeletFlowTest(IntegrationTestCase):

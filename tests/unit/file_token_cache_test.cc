@@ -111,6 +111,31 @@ TEST_F(FileTokenCacheTest, WrongOwnerIsIgnored) {
   EXPECT_FALSE(cache->Get(kKey).has_value());
 }
 
+TEST_F(FileTokenCacheTest, SymlinkedEntryIsNotFollowed) {
+  std::unique_ptr<TokenCache> cache = OpenFileTokenCache(CacheDir(), clock_);
+  cache->Put("acr-elsewhere", Entry());
+  ASSERT_EQ(symlink((CacheDir() + "/acr-elsewhere.json").c_str(), EntryPath().c_str()), 0);
+  EXPECT_FALSE(cache->Get(kKey).has_value());
+  cache->Put(kKey, Entry());
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(EntryPath())));
+}
+
+TEST_F(FileTokenCacheTest, DirectoryAtTheEntrysNameIsReplaced) {
+  std::unique_ptr<TokenCache> cache = OpenFileTokenCache(CacheDir(), clock_);
+  ASSERT_EQ(mkdir(EntryPath().c_str(), 0700), 0);
+  EXPECT_FALSE(cache->Get(kKey).has_value());
+  cache->Put(kKey, Entry());
+  EXPECT_TRUE(cache->Get(kKey).has_value());
+}
+
+TEST_F(FileTokenCacheTest, CreatesMissingParents) {
+  const std::string nested = dir_.path() + "/a/b/cache";
+  std::unique_ptr<TokenCache> cache = OpenFileTokenCache(nested, clock_);
+  EXPECT_EQ(Mode(nested), 0700u);
+  cache->Put(kKey, Entry());
+  EXPECT_TRUE(cache->Get(kKey).has_value());
+}
+
 TEST_F(FileTokenCacheTest, UnsafeKeysAreRefused) {
   std::unique_ptr<TokenCache> cache = OpenFileTokenCache(CacheDir(), clock_);
   for (const char* key : {"../escape", "a/b", "UPPER", "", "dot.name"}) {

@@ -398,6 +398,18 @@ TEST_F(CachingProviderTest, NearlyExpiredTokenIsNotServedEvenWhenDown) {
   EXPECT_THAT(response.status().message(), HasSubstr("503"));
 }
 
+TEST_F(CachingProviderTest, StaleEntraTokenStillServesANewRegistryWhileEntraIsDown) {
+  PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
+  clock_.Advance(absl::Minutes(45));  // the Entra token is past half-life, 15 min left
+  for (int i = 0; i < 4; ++i) transport_.PushJson(503, "{}");
+  const std::string token = PushExchange();
+  absl::StatusOr<CredentialProviderResponse> response = Provide("otheracr.azurecr.io/app");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->auth.at("otheracr.azurecr.io").password, token);
+  EXPECT_EQ(ParseForm(transport_.sent.back().body)["access_token"], kAccessToken);
+}
+
 TEST_F(CachingProviderTest, ExchangeFailureServesTheStaleTokenToo) {
   const std::string token = PushColdRefresh();
   ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
