@@ -1,5 +1,6 @@
 #include "plugin/fd_io.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,14 +28,29 @@ absl::StatusOr<std::string> ReadAllBounded(int fd, size_t max_bytes) {
   }
 }
 
-bool WriteAll(int fd, absl::string_view data) {
+namespace {
+
+template <typename WriteFn>
+bool WriteAllWith(absl::string_view data, WriteFn write_some) {
   while (!data.empty()) {
-    const ssize_t n = write(fd, data.data(), data.size());
+    const ssize_t n = write_some(data);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     data.remove_prefix(static_cast<size_t>(n));
   }
   return true;
+}
+
+}  // namespace
+
+bool WriteAll(int fd, absl::string_view data) {
+  return WriteAllWith(data, [fd](absl::string_view d) { return write(fd, d.data(), d.size()); });
+}
+
+bool SendAll(int socket_fd, absl::string_view data) {
+  return WriteAllWith(data, [socket_fd](absl::string_view d) {
+    return send(socket_fd, d.data(), d.size(), MSG_NOSIGNAL);
+  });
 }
 
 }  // namespace acrcp

@@ -18,6 +18,9 @@ absl::StatusOr<std::string> ReadAllBounded(int fd, size_t max_bytes);
 // Writes all of `data`, retrying short writes and EINTR. False on error.
 bool WriteAll(int fd, absl::string_view data);
 
+// WriteAll for a socket whose peer may be gone: fails with EPIPE instead of raising SIGPIPE.
+bool SendAll(int socket_fd, absl::string_view data);
+
 }  // namespace acrcp
 
 #endif  // ACRCP_PLUGIN_FD_IO_H_

@@ -28,7 +28,7 @@ namespace acrcp {
 namespace {
 
 constexpr int kFormatVersion = 1;
-constexpr size_t kMaxEntryBytes = 64 * 1024;
+constexpr size_t kMaxEntryBytes = size_t{64} * 1024;
 constexpr absl::Duration kFirstLockPoll = absl::Milliseconds(2);
 constexpr absl::Duration kMaxLockPoll = absl::Milliseconds(50);
 

@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "plugin/fd_io.h"
 #include "plugin/http_wire.h"
 #include "plugin/log.h"
 
@@ -57,6 +58,7 @@ std::vector<std::string> HelperEnvironment() {
 
 std::vector<char*> Pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
+  out.reserve(strings.size() + 1);
   for (std::string& s : strings) out.push_back(s.data());
   out.push_back(nullptr);
   return out;
@@ -77,7 +79,7 @@ class HelperTransport : public HttpTransport {
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
     if (fd_ < 0) return absl::InternalError("the HTTPS helper already failed");
     const std::string message = EncodeRequest(request);
-    if (!SendAll(message)) {
+    if (!SendAll(fd_, message)) {
       return Broken(
           absl::UnavailableError(absl::StrCat("cannot send to it: ", std::strerror(errno))));
     }
@@ -89,17 +91,6 @@ class HelperTransport : public HttpTransport {
   }
 
  private:
-  bool SendAll(absl::string_view data) const {
-    while (!data.empty()) {
-      // MSG_NOSIGNAL: a dead helper must give us an error, not SIGPIPE.
-      const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
   absl::Status ReadExactly(char* buffer, size_t size, absl::Time deadline) const {
     size_t done = 0;
     while (done < size) {

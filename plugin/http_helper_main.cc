@@ -3,7 +3,6 @@
 // Started only by the plugin, on a cache miss; never writes to stderr.
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/curl_transport.h"
+#include "plugin/fd_io.h"
 #include "plugin/http_wire.h"
 
 namespace {
@@ -27,17 +27,6 @@ absl::Status ReadExactly(char* buffer, size_t size) {
     done += static_cast<size_t>(n);
   }
   return absl::OkStatus();
-}
-
-bool SendAll(const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = send(STDOUT_FILENO, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -64,6 +53,6 @@ int main(int argc, char** argv) {
     const absl::StatusOr<acrcp::HttpResponse> result =
         transport.ok() ? (*transport)->Send(*request)
                        : absl::StatusOr<acrcp::HttpResponse>(transport.status());
-    if (!SendAll(acrcp::EncodeResult(result))) return 2;
+    if (!acrcp::SendAll(STDOUT_FILENO, acrcp::EncodeResult(result))) return 2;
   }
 }

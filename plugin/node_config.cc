@@ -27,7 +27,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kMaxTimeoutSeconds = 55;  // the kubelet kills the plugin after 60 s
-constexpr int64_t kMaxCacheDurationSeconds = 24 * 3600;
+constexpr int64_t kMaxCacheDurationSeconds = int64_t{24} * 3600;
 constexpr size_t kMaxRegistries = 256;
 
 // Keys this plugin understands, in their canonical spelling. The upstream plugin matches
