@@ -48,7 +48,7 @@ std::string ClientSecretIdentity::CacheKey() const {
       absl::StrCat("client-secret\n", tenant_id_, "\n", client_id_, "\n", Sha256Hex(secret_)));
 }
 
-absl::StatusOr<AccessToken> ClientSecretIdentity::GetAccessToken(HttpTransport& transport,
+absl::StatusOr<AccessToken> ClientSecretIdentity::GetAccessToken(NetworkHelper& helper,
                                                                  Retrier& retrier,
                                                                  const Cloud& cloud,
                                                                  absl::Time now) {
@@ -59,7 +59,7 @@ absl::StatusOr<AccessToken> ClientSecretIdentity::GetAccessToken(HttpTransport& 
   request.audience = cloud.audience;
   request.credential_fields = {{"client_secret", secret_}};
   request.credential_origin = origin_;
-  return RequestEntraToken(transport, retrier, request, now);
+  return RequestEntraToken(helper, retrier, request, now);
 }
 
 }  // namespace acrcp

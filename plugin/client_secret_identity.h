@@ -25,7 +25,7 @@ class ClientSecretIdentity : public Identity {
   const std::string& tenant_id() const override { return tenant_id_; }
   const std::string& client_id() const override { return client_id_; }
   std::string CacheKey() const override;
-  absl::StatusOr<AccessToken> GetAccessToken(HttpTransport& transport, Retrier& retrier,
+  absl::StatusOr<AccessToken> GetAccessToken(NetworkHelper& helper, Retrier& retrier,
                                              const Cloud& cloud, absl::Time now) override;
 
  private:

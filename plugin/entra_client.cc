@@ -28,6 +28,10 @@ bool ReadExpiresIn(const nlohmann::json& doc, int64_t& seconds) {
 
 }  // namespace
 
+std::string EntraTokenEndpoint(absl::string_view authority_host, absl::string_view tenant_id) {
+  return absl::StrCat(authority_host, "/", tenant_id, "/oauth2/v2.0/token");
+}
+
 absl::StatusOr<AccessToken> RequestEntraToken(HttpTransport& transport, Retrier& retrier,
                                               const EntraTokenRequest& request, absl::Time now) {
   std::vector<std::pair<std::string, std::string>> fields = {
@@ -38,7 +42,7 @@ absl::StatusOr<AccessToken> RequestEntraToken(HttpTransport& transport, Retrier&
   fields.emplace_back("scope", absl::StrCat(request.audience, "/.default"));
 
   HttpRequest http;
-  http.url = absl::StrCat(request.authority_host, "/", request.tenant_id, "/oauth2/v2.0/token");
+  http.url = EntraTokenEndpoint(request.authority_host, request.tenant_id);
   http.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                   {"Accept", "application/json"}};
   http.body = FormEncode(fields);

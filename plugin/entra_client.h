@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/http_transport.h"
 #include "plugin/retry.h"
@@ -32,7 +33,13 @@ struct EntraTokenRequest {
   std::vector<std::pair<std::string, std::string>> credential_fields;
   // Where the credential lives, for messages ("client secret file /etc/...").
   std::string credential_origin;
+  // For federated assertions, the token's issuer and subject, for messages.
+  std::string assertion_issuer;
+  std::string assertion_subject;
 };
+
+// "<authority>/<tenant>/oauth2/v2.0/token", also the `aud` of client assertions.
+std::string EntraTokenEndpoint(absl::string_view authority_host, absl::string_view tenant_id);
 
 // Requests a token. `now` is when the request was sent (expires_in counts from there).
 absl::StatusOr<AccessToken> RequestEntraToken(HttpTransport& transport, Retrier& retrier,

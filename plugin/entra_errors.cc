@@ -81,6 +81,29 @@ absl::Status EntraError(const EntraTokenRequest& request, int http_status, absl:
           absl::StrCat(head, "the tenant does not exist (", code,
                        ") (check tenantId, e.g. az account show --query tenantId; for China or US "
                        "Government set \"cloud\")"));
+    case 700027:
+      return absl::UnauthenticatedError(
+          absl::StrCat(head, "the client assertion's signature was not accepted (", code,
+                       ") (the certificate in ", request.credential_origin,
+                       " must be registered on the app: az ad app credential reset --id ",
+                       request.client_id, " --cert @CERT.pem --append)"));
+    case 700024:
+      return absl::UnauthenticatedError(absl::StrCat(
+          head, "the client assertion is outside its valid time range (", code,
+          ") (check the node's clock with timedatectl status; a service-account token may "
+          "have expired)"));
+    case 70021:
+      return absl::PermissionDeniedError(
+          absl::StrCat(head, "no federated credential of the app matches issuer '",
+                       request.assertion_issuer, "' and subject '", request.assertion_subject,
+                       "' (", code, ") (add one: az ad app federated-credential create --id ",
+                       request.client_id, " --parameters '{\"name\":\"NAME\",\"issuer\":\"",
+                       request.assertion_issuer, "\",\"subject\":\"", request.assertion_subject,
+                       "\",\"audiences\":[\"api://AzureADTokenExchange\"]}')"));
+    case 50027:
+      return absl::UnauthenticatedError(absl::StrCat(
+          head, "Entra ID rejected the client assertion as malformed (", code, ") (from ",
+          request.credential_origin, "; run with -v 2 and see docs/identities.md)"));
     case 70011:
       return absl::FailedPreconditionError(
           absl::StrCat(head, "the scope ", request.audience, "/.default is not valid (", code,

@@ -37,6 +37,8 @@ namespace {
 
 // How long past a request's own timeout the helper may take to report it.
 constexpr absl::Duration kGrace = absl::Seconds(2);
+// Signing is local CPU work: milliseconds.
+constexpr absl::Duration kSignTimeout = absl::Seconds(5);
 
 constexpr std::array<const char*, 6> kPassedVariables = {"HTTPS_PROXY", "https_proxy", "NO_PROXY",
                                                          "no_proxy",    "ALL_PROXY",   "all_proxy"};
@@ -64,7 +66,7 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
   return out;
 }
 
-class HelperTransport : public HttpTransport {
+class HelperTransport : public NetworkHelper {
  public:
   HelperTransport(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
   HelperTransport(const HelperTransport&) = delete;
@@ -77,20 +79,30 @@ class HelperTransport : public HttpTransport {
   }
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+    return Call(EncodeRequest(request), request.timeout);
+  }
+
+  absl::StatusOr<std::string> SignAssertion(const AssertionSigningRequest& request) override {
+    absl::StatusOr<HttpResponse> signed_jwt = Call(EncodeSignRequest(request), kSignTimeout);
+    if (!signed_jwt.ok()) return signed_jwt.status();
+    return std::move(signed_jwt->body);
+  }
+
+ private:
+  // Sends one message and waits for its result, for at most `timeout` plus a grace period.
+  absl::StatusOr<HttpResponse> Call(const std::string& message, absl::Duration timeout) {
     if (fd_ < 0) return absl::InternalError("the HTTPS helper already failed");
-    const std::string message = EncodeRequest(request);
     if (!SendAll(fd_, message)) {
       return Broken(
           absl::UnavailableError(absl::StrCat("cannot send to it: ", std::strerror(errno))));
     }
-    const absl::Time deadline = absl::Now() + request.timeout + kGrace;
+    const absl::Time deadline = absl::Now() + timeout + kGrace;
     absl::StatusOr<absl::StatusOr<HttpResponse>> result = DecodeResult(
         [&](char* buffer, size_t size) { return ReadExactly(buffer, size, deadline); });
     if (!result.ok()) return Broken(result.status());
     return *std::move(result);
   }
 
- private:
   absl::Status ReadExactly(char* buffer, size_t size, absl::Time deadline) const {
     size_t done = 0;
     while (done < size) {
@@ -150,7 +162,7 @@ absl::StatusOr<std::string> LocateHttpHelper() {
       "instead of copying it)"));
 }
 
-absl::StatusOr<std::unique_ptr<HttpTransport>> StartHelperTransport(
+absl::StatusOr<std::unique_ptr<NetworkHelper>> StartHelperTransport(
     const HelperTransportOptions& options) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {

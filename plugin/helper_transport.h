@@ -1,4 +1,4 @@
-// HttpTransport that hands each request to the HTTPS helper process.
+// NetworkHelper that hands each request, or signature, to the helper process.
 //
 // The helper (acr-credential-provider-http, linked against libcurl) is started on the first
 // request of an invocation and ends when this transport is destroyed or the plugin dies.
@@ -13,7 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "plugin/http_transport.h"
+#include "plugin/network_helper.h"
 
 namespace acrcp {
 
@@ -29,7 +29,7 @@ struct HelperTransportOptions {
 };
 
 // Starts the helper. Unavailable if it cannot be started.
-absl::StatusOr<std::unique_ptr<HttpTransport>> StartHelperTransport(
+absl::StatusOr<std::unique_ptr<NetworkHelper>> StartHelperTransport(
     const HelperTransportOptions& options);
 
 }  // namespace acrcp

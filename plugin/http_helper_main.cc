@@ -1,6 +1,7 @@
-// acr-credential-provider-http: the plugin's HTTPS helper. Reads requests from the socket on
-// stdin/stdout (http_wire.h), performs each with libcurl, answers, and exits at end of input.
-// Started only by the plugin, on a cache miss; never writes to stderr.
+// acr-credential-provider-http: the plugin's network helper. Reads requests from the socket
+// on stdin/stdout (http_wire.h), performs each (HTTPS with libcurl, assertion signatures with
+// OpenSSL), answers, and exits at end of input. Started only by the plugin, on a cache miss;
+// never writes to stderr.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -8,12 +9,14 @@
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/curl_transport.h"
 #include "plugin/fd_io.h"
 #include "plugin/http_wire.h"
+#include "plugin/openssl_signer.h"
 
 namespace {
 
@@ -46,13 +49,21 @@ int main(int argc, char** argv) {
   // with the reason, so the operator sees it in the plugin's one-line error.
   absl::StatusOr<std::unique_ptr<acrcp::HttpTransport>> transport =
       acrcp::NewCurlTransport(options);
+  acrcp::OpenSslSigner signer;
   for (;;) {
-    absl::StatusOr<acrcp::HttpRequest> request = acrcp::DecodeRequest(ReadExactly);
+    absl::StatusOr<acrcp::HelperRequest> request = acrcp::DecodeRequest(ReadExactly);
     if (absl::IsNotFound(request.status())) return 0;
     if (!request.ok()) return 2;
-    const absl::StatusOr<acrcp::HttpResponse> result =
-        transport.ok() ? (*transport)->Send(*request)
-                       : absl::StatusOr<acrcp::HttpResponse>(transport.status());
+    absl::StatusOr<acrcp::HttpResponse> result;
+    if (const auto* sign = std::get_if<acrcp::AssertionSigningRequest>(&*request)) {
+      absl::StatusOr<std::string> jwt = signer.SignAssertion(*sign);
+      result = jwt.ok() ? absl::StatusOr<acrcp::HttpResponse>(acrcp::HttpResponse{200, {}, *jwt})
+                        : absl::StatusOr<acrcp::HttpResponse>(jwt.status());
+    } else if (transport.ok()) {
+      result = (*transport)->Send(std::get<acrcp::HttpRequest>(*request));
+    } else {
+      result = transport.status();
+    }
     if (!acrcp::SendAll(STDOUT_FILENO, acrcp::EncodeResult(result))) return 2;
   }
 }

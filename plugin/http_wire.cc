@@ -74,13 +74,25 @@ bool HeadersFromJson(const json& doc, HttpHeaders& out) {
 }  // namespace
 
 std::string EncodeRequest(const HttpRequest& request) {
-  const json header = {{"method", request.method},
+  const json header = {{"kind", "http"},
+                       {"method", request.method},
                        {"url", request.url},
                        {"headers", HeadersToJson(request.headers)},
                        {"timeoutMs", absl::ToInt64Milliseconds(request.timeout)}};
   std::string out;
   AppendFrame(out, Dump(header));
   AppendFrame(out, request.body);
+  return out;
+}
+
+std::string EncodeSignRequest(const AssertionSigningRequest& request) {
+  const json header = {{"kind", "sign"},
+                       {"algorithm", request.algorithm},
+                       {"password", request.password},
+                       {"payload", request.payload_json}};
+  std::string out;
+  AppendFrame(out, Dump(header));
+  AppendFrame(out, request.pem);
   return out;
 }
 
@@ -99,10 +111,31 @@ std::string EncodeResult(const absl::StatusOr<HttpResponse>& result) {
   return out;
 }
 
-absl::StatusOr<HttpRequest> DecodeRequest(ReadExactly read) {
+namespace {
+
+bool IsString(const json& doc, const char* key) {
+  return doc.contains(key) && doc[key].is_string();
+}
+
+absl::StatusOr<HelperRequest> DecodeSign(const json& header, std::string body) {
+  if (!IsString(header, "algorithm") || !IsString(header, "password") ||
+      !IsString(header, "payload")) {
+    return absl::DataLossError("malformed sign request header");
+  }
+  return AssertionSigningRequest{std::move(body), header["password"].get<std::string>(),
+                                 header["algorithm"].get<std::string>(),
+                                 header["payload"].get<std::string>()};
+}
+
+}  // namespace
+
+absl::StatusOr<HelperRequest> DecodeRequest(ReadExactly read) {
   absl::StatusOr<std::pair<json, std::string>> message = ReadMessage(read);
   if (!message.ok()) return message.status();
   const json& header = message->first;
+  const std::string kind = IsString(header, "kind") ? header["kind"].get<std::string>() : "";
+  if (kind == "sign") return DecodeSign(header, std::move(message->second));
+  if (kind != "http") return absl::DataLossError("unknown request kind");
   HttpRequest request;
   if (!header.contains("method") || !header["method"].is_string() || !header.contains("url") ||
       !header["url"].is_string() || !header.contains("timeoutMs") ||
@@ -114,7 +147,7 @@ absl::StatusOr<HttpRequest> DecodeRequest(ReadExactly read) {
   request.url = header["url"].get<std::string>();
   request.timeout = absl::Milliseconds(header["timeoutMs"].get<int64_t>());
   request.body = std::move(message->second);
-  return request;
+  return HelperRequest(std::move(request));
 }
 
 absl::StatusOr<absl::StatusOr<HttpResponse>> DecodeResult(ReadExactly read) {

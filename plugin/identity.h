@@ -1,9 +1,9 @@
-// How the node proves who it is to Entra ID.
+// How the node, or a pod, proves who it is to Entra ID.
 //
-// One implementation per mode (a client secret today; certificates, workload identity and
-// managed identities later), each in its own file, so adding a mode touches no other.
-// Implementations read their proof when created, so a bad secret file is reported before
-// any request leaves the machine.
+// One implementation per mode, each in its own file, so adding a mode touches no other:
+// client secret, client certificate, service-account token (KEP-4412), federated token
+// file. identity_factory.h picks one. Implementations read their proof when created, so a
+// bad secret file is reported before any request leaves the machine.
 #ifndef ACRCP_PLUGIN_IDENTITY_H_
 #define ACRCP_PLUGIN_IDENTITY_H_
 
@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "plugin/cloud.h"
 #include "plugin/entra_client.h"
-#include "plugin/http_transport.h"
+#include "plugin/network_helper.h"
 #include "plugin/retry.h"
 
 namespace acrcp {
@@ -30,7 +30,7 @@ class Identity {
   virtual std::string CacheKey() const = 0;
 
   // An Entra access token for `cloud.audience`, from `cloud.authority_host`.
-  virtual absl::StatusOr<AccessToken> GetAccessToken(HttpTransport& transport, Retrier& retrier,
+  virtual absl::StatusOr<AccessToken> GetAccessToken(NetworkHelper& helper, Retrier& retrier,
                                                      const Cloud& cloud, absl::Time now) = 0;
 };
 

@@ -44,15 +44,56 @@ std::optional<std::string> Base64UrlDecode(absl::string_view in) {
   return out;
 }
 
-absl::StatusOr<absl::Time> JwtExpiry(absl::string_view jwt) {
+std::string Base64UrlEncode(absl::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((in.size() * 4 + 2) / 3);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(buffer >> bits) & 0x3F]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3F]);
+  return out;
+}
+
+namespace {
+
+absl::StatusOr<nlohmann::json> Claims(absl::string_view jwt) {
   const std::vector<absl::string_view> parts = absl::StrSplit(jwt, '.');
   if (parts.size() != 3) return absl::InvalidArgumentError("token is not a JWT");
   const std::optional<std::string> payload = Base64UrlDecode(parts[1]);
   if (!payload) return absl::InvalidArgumentError("token payload is not base64url");
-  const nlohmann::json claims = nlohmann::json::parse(*payload, nullptr, false);
+  nlohmann::json claims = nlohmann::json::parse(*payload, nullptr, false);
   if (claims.is_discarded() || !claims.is_object()) {
     return absl::InvalidArgumentError("token payload is not a JSON object");
   }
+  return claims;
+}
+
+}  // namespace
+
+absl::StatusOr<JwtIdentity> JwtIssuerAndSubject(absl::string_view jwt) {
+  absl::StatusOr<nlohmann::json> claims = Claims(jwt);
+  if (!claims.ok()) return claims.status();
+  const auto iss = claims->find("iss");
+  const auto sub = claims->find("sub");
+  if (iss == claims->end() || !iss->is_string() || sub == claims->end() || !sub->is_string()) {
+    return absl::InvalidArgumentError("token has no iss and sub claims");
+  }
+  return JwtIdentity{iss->get<std::string>(), sub->get<std::string>()};
+}
+
+absl::StatusOr<absl::Time> JwtExpiry(absl::string_view jwt) {
+  absl::StatusOr<nlohmann::json> parsed = Claims(jwt);
+  if (!parsed.ok()) return parsed.status();
+  const nlohmann::json& claims = *parsed;
   const auto exp = claims.find("exp");
   if (exp == claims.end() || !exp->is_number()) {
     return absl::InvalidArgumentError("token has no numeric exp claim");

@@ -16,6 +16,17 @@ namespace acrcp {
 // Decodes base64url (RFC 4648 §5), padding optional. nullopt on invalid input.
 std::optional<std::string> Base64UrlDecode(absl::string_view in);
 
+// Encodes base64url without padding, as JWTs do.
+std::string Base64UrlEncode(absl::string_view in);
+
+struct JwtIdentity {
+  std::string issuer;   // the `iss` claim
+  std::string subject;  // the `sub` claim
+};
+
+// The `iss` and `sub` claims of a compact JWT; InvalidArgument if either is missing.
+absl::StatusOr<JwtIdentity> JwtIssuerAndSubject(absl::string_view jwt);
+
 // The `exp` claim of a compact JWT. InvalidArgument if the token is not three dot-separated
 // parts, the payload is not base64url JSON, or `exp` is missing or not a number.
 absl::StatusOr<absl::Time> JwtExpiry(absl::string_view jwt);

@@ -45,7 +45,7 @@ int Provide(const acrcp::CommandLine& cl) {
   acrcp::ProviderEnv env;
   env.clock = &clock;
   env.cache = cache.get();
-  env.make_transport = [&config]() -> absl::StatusOr<std::unique_ptr<acrcp::HttpTransport>> {
+  env.start_helper = [&config]() -> absl::StatusOr<std::unique_ptr<acrcp::NetworkHelper>> {
     absl::StatusOr<std::string> helper = acrcp::LocateHttpHelper();
     if (!helper.ok()) return helper.status();
     return acrcp::StartHelperTransport(

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
+#include "plugin/identifiers.h"
 #include "plugin/log.h"
 #include "plugin/secure_file.h"
 
@@ -32,7 +33,11 @@ constexpr size_t kMaxRegistries = 256;
 
 // Keys this plugin understands, in their canonical spelling. The upstream plugin matches
 // azure.json keys case-insensitively, so we do too.
-constexpr std::array<absl::string_view, 14> kKnownKeys = {"tenantId",
+constexpr std::array<absl::string_view, 18> kKnownKeys = {"tenantId",
+                                                          "clientCertificateFile",
+                                                          "clientCertificatePasswordFile",
+                                                          "clientCertificateSignature",
+                                                          "federatedTokenFile",
                                                           "clientId",
                                                           "clientSecretFile",
                                                           "cloud",
@@ -190,26 +195,6 @@ class ConfigReader {
   std::map<absl::string_view, const json*> values_;
 };
 
-bool IsGuid(absl::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
-// A tenant is a GUID or a verified domain ("contoso.onmicrosoft.com"); it becomes a URL
-// path segment, so nothing else may pass.
-bool IsTenant(absl::string_view s) {
-  if (IsGuid(s)) return true;
-  if (s.empty() || s.size() > 253 || s.find('.') == absl::string_view::npos) return false;
-  for (char c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
-  }
-  return s.front() != '.' && s.back() != '.';
-}
-
 // "host" or "host:port", as a registry appears in an image reference.
 bool IsRegistryEntry(absl::string_view s) {
   const size_t colon = s.find(':');
@@ -235,20 +220,10 @@ std::optional<std::string> NormalizeHttpsOrigin(absl::string_view url) {
   return absl::StrCat("https://", absl::AsciiStrToLower(url));
 }
 
-absl::Status ReadIdentity(const ConfigReader& r, bool source_private, NodeConfig& config) {
-  if (const json* mi = r.Find("useManagedIdentityExtension");
-      mi != nullptr && (!mi->is_boolean() || mi->get<bool>())) {
-    return r.Error("useManagedIdentityExtension is not supported by this version",
-                   "set it to false and use a service principal with clientSecretFile");
-  }
+absl::Status ReadTenantAndClient(const ConfigReader& r, NodeConfig& config) {
   absl::StatusOr<std::string> tenant = r.StringOrEnv("tenantId", "AZURE_TENANT_ID");
   if (!tenant.ok()) return tenant.status();
-  if (tenant->empty()) {
-    return r.Error("no tenant ID",
-                   "set \"tenantId\" or AZURE_TENANT_ID to the directory "
-                   "(tenant) ID of the app registration");
-  }
-  if (!IsTenant(*tenant)) {
+  if (!tenant->empty() && !IsTenantId(*tenant)) {
     return r.Error(absl::StrCat("tenant ID '", *tenant, "' is not a GUID or domain name"),
                    "copy it from: az account show --query tenantId");
   }
@@ -263,24 +238,38 @@ absl::Status ReadIdentity(const ConfigReader& r, bool source_private, NodeConfig
   }
   std::string client_id = client->empty() ? *aad_client : *client;
   if (client_id.empty()) client_id = r.env()("AZURE_CLIENT_ID").value_or("");
-  if (client_id.empty()) {
-    return r.Error("no client ID",
-                   "set \"clientId\" or AZURE_CLIENT_ID to the application "
-                   "(client) ID of the service principal");
-  }
-  if (!IsGuid(client_id)) {
+  if (!client_id.empty() && !IsGuid(client_id)) {
     return r.Error(absl::StrCat("client ID '", client_id, "' is not a GUID"),
                    "use the appId shown by: az ad sp list --display-name NAME");
   }
   config.client_id = client_id;
+  return absl::OkStatus();
+}
 
+// The node credential named in the file; at most one may be.
+absl::Status ReadFileCredential(const ConfigReader& r, bool source_private, NodeConfig& config) {
   absl::StatusOr<std::string> secret_file = r.AbsolutePath("clientSecretFile");
   absl::StatusOr<std::string> inline_secret = r.String("aadClientSecret");
-  if (!secret_file.ok()) return secret_file.status();
-  if (!inline_secret.ok()) return inline_secret.status();
-  if (!secret_file->empty() && !inline_secret->empty()) {
-    return r.Error("both clientSecretFile and aadClientSecret are set",
-                   "keep the secret in the file and remove aadClientSecret");
+  absl::StatusOr<std::string> certificate = r.AbsolutePath("clientCertificateFile");
+  absl::StatusOr<std::string> password_file = r.AbsolutePath("clientCertificatePasswordFile");
+  absl::StatusOr<std::string> signature = r.String("clientCertificateSignature");
+  absl::StatusOr<std::string> federated = r.AbsolutePath("federatedTokenFile");
+  for (const auto* value :
+       {&secret_file, &inline_secret, &certificate, &password_file, &signature, &federated}) {
+    if (!value->ok()) return value->status();
+  }
+  const int named =
+      !secret_file->empty() + !inline_secret->empty() + !certificate->empty() + !federated->empty();
+  if (named > 1) {
+    return r.Error("more than one credential is set",
+                   "keep exactly one of clientSecretFile, aadClientSecret, "
+                   "clientCertificateFile, federatedTokenFile");
+  }
+  if (certificate->empty() && (!password_file->empty() || !signature->empty())) {
+    return r.Error(
+        "clientCertificatePasswordFile and clientCertificateSignature need "
+        "clientCertificateFile",
+        "set clientCertificateFile or remove them");
   }
   if (!inline_secret->empty()) {
     // Register first: even the refusal below must not be able to echo it.
@@ -290,24 +279,74 @@ absl::Status ReadIdentity(const ConfigReader& r, bool source_private, NodeConfig
                      absl::StrCat("run: chmod 600 ", config.source,
                                   ", or move the secret to a clientSecretFile"));
     }
+    config.credential = NodeCredential::kClientSecret;
     config.inline_client_secret = *inline_secret;
     config.inline_client_secret_origin = absl::StrCat("aadClientSecret in ", config.source);
-    return absl::OkStatus();
-  }
-  if (!secret_file->empty()) {
+  } else if (!secret_file->empty()) {
+    config.credential = NodeCredential::kClientSecret;
     config.client_secret_file = *secret_file;
-    return absl::OkStatus();
+  } else if (!certificate->empty()) {
+    if (!signature->empty() && *signature != "PS256" && *signature != "RS256") {
+      return r.Error(absl::StrCat("clientCertificateSignature '", *signature,
+                                  "' is not PS256 "
+                                  "or RS256"),
+                     "PS256 is what Entra ID documents today; RS256 suits older setups");
+    }
+    config.credential = NodeCredential::kClientCertificate;
+    config.client_certificate_file = *certificate;
+    config.client_certificate_password_file = *password_file;
+    if (!signature->empty()) config.assertion_algorithm = *signature;
+  } else if (!federated->empty()) {
+    config.credential = NodeCredential::kFederatedTokenFile;
+    config.federated_token_file = *federated;
   }
-  if (std::optional<std::string> env_secret = r.env()("AZURE_CLIENT_SECRET");
-      env_secret && !env_secret->empty()) {
-    log::RegisterSecret(*env_secret);
-    config.inline_client_secret = *env_secret;
+  return absl::OkStatus();
+}
+
+// The Azure SDK's environment variables, when the file names no credential.
+void ReadEnvironmentCredential(const ConfigReader& r, NodeConfig& config) {
+  const EnvLookup& env = r.env();
+  if (std::optional<std::string> secret = env("AZURE_CLIENT_SECRET"); secret && !secret->empty()) {
+    log::RegisterSecret(*secret);
+    config.credential = NodeCredential::kClientSecret;
+    config.inline_client_secret = *secret;
     config.inline_client_secret_origin = "AZURE_CLIENT_SECRET";
-    return absl::OkStatus();
+  } else if (std::optional<std::string> path = env("AZURE_CLIENT_CERTIFICATE_PATH");
+             path && !path->empty()) {
+    config.credential = NodeCredential::kClientCertificate;
+    config.client_certificate_file = *path;
+    if (std::optional<std::string> password = env("AZURE_CLIENT_CERTIFICATE_PASSWORD")) {
+      log::RegisterSecret(*password);
+      config.inline_certificate_password = *password;
+    }
+  } else if (std::optional<std::string> file = env("AZURE_FEDERATED_TOKEN_FILE");
+             file && !file->empty()) {
+    config.credential = NodeCredential::kFederatedTokenFile;
+    config.federated_token_file = *file;
   }
-  return r.Error("no client secret",
-                 "set \"clientSecretFile\" to a root-only file holding the "
-                 "service principal's secret");
+}
+
+absl::Status ReadIdentity(const ConfigReader& r, bool source_private, NodeConfig& config) {
+  if (const json* mi = r.Find("useManagedIdentityExtension");
+      mi != nullptr && (!mi->is_boolean() || mi->get<bool>())) {
+    return r.Error("useManagedIdentityExtension is not supported by this version",
+                   "set it to false and use a service principal with clientSecretFile");
+  }
+  if (absl::Status s = ReadTenantAndClient(r, config); !s.ok()) return s;
+  if (absl::Status s = ReadFileCredential(r, source_private, config); !s.ok()) return s;
+  if (config.credential == NodeCredential::kNone) ReadEnvironmentCredential(r, config);
+  if (config.credential == NodeCredential::kNone) return absl::OkStatus();
+  if (config.tenant_id.empty()) {
+    return r.Error("no tenant ID",
+                   "set \"tenantId\" or AZURE_TENANT_ID to the directory "
+                   "(tenant) ID of the app registration");
+  }
+  if (config.client_id.empty()) {
+    return r.Error("no client ID",
+                   "set \"clientId\" or AZURE_CLIENT_ID to the application "
+                   "(client) ID of the service principal");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ReadCloud(const ConfigReader& r, NodeConfig& config) {

@@ -24,18 +24,37 @@ namespace acrcp {
 inline constexpr char kDefaultCacheDir[] = "/run/acr-credential-provider";
 inline constexpr size_t kMaxConfigBytes = 64 * 1024;
 
+// How the node itself proves who it is. Pods that come with a service-account token
+// (KEP-4412) use that instead, whatever is configured here.
+enum class NodeCredential {
+  kNone,                // no node identity: only requests carrying a service-account token work
+  kClientSecret,        // client_credentials with a secret
+  kClientCertificate,   // client_credentials with an assertion signed by a certificate's key
+  kFederatedTokenFile,  // client_credentials with a federated token read from a file
+};
+
 struct NodeConfig {
   std::string source;  // the config path, or "environment" when there is no file
+  // Required with a node credential; otherwise defaults for service-account tokens.
   std::string tenant_id;
   std::string client_id;
-  // Exactly one of these is set: a root-only file holding the secret, or the secret itself
-  // (from `aadClientSecret` in a root-only config, or from AZURE_CLIENT_SECRET).
+  NodeCredential credential = NodeCredential::kNone;
+  // kClientSecret: a root-only file holding the secret, or the secret itself (from
+  // `aadClientSecret` in a root-only config, or from AZURE_CLIENT_SECRET).
   std::string client_secret_file;
   std::string inline_client_secret;
   std::string inline_client_secret_origin;  // names where it came from, for messages
-  Cloud cloud;                              // with authorityHost and audience overrides applied
-  std::vector<std::string> registries;      // extra allowed login servers, lower case
-  std::string ca_bundle_file;               // empty: the system store only
+  // kClientCertificate: a root-only PEM file with the certificate and its private key, and
+  // the key's password, if it is encrypted (a root-only file, or the environment).
+  std::string client_certificate_file;
+  std::string client_certificate_password_file;
+  std::string inline_certificate_password;
+  std::string assertion_algorithm = "PS256";  // or "RS256"
+  // kFederatedTokenFile: re-read on every sign-in, so rotation needs no restart.
+  std::string federated_token_file;
+  Cloud cloud;                          // with authorityHost and audience overrides applied
+  std::vector<std::string> registries;  // extra allowed login servers, lower case
+  std::string ca_bundle_file;           // empty: the system store only
   std::string cache_dir = kDefaultCacheDir;
   absl::Duration timeout = absl::Seconds(30);
   absl::Duration max_cache_duration = absl::Hours(1);

@@ -10,7 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/acr_exchange.h"
-#include "plugin/client_secret_identity.h"
+#include "plugin/identity_factory.h"
 #include "plugin/jwt.h"
 #include "plugin/log.h"
 #include "plugin/login_server.h"
@@ -56,10 +56,10 @@ class Refresher {
     }
     const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->token,
                                    identity_.client_id()};
-    absl::StatusOr<HttpTransport*> transport = Transport();
-    if (!transport.ok()) return transport.status();
+    absl::StatusOr<NetworkHelper*> helper = Helper();
+    if (!helper.ok()) return helper.status();
     const absl::Time sent = env_.clock->Now();
-    absl::StatusOr<std::string> token = ExchangeForRefreshToken(**transport, retrier_, exchange);
+    absl::StatusOr<std::string> token = ExchangeForRefreshToken(**helper, retrier_, exchange);
     if (!token.ok()) return token.status();
     absl::StatusOr<absl::Time> expiry = JwtExpiry(*token);
     if (!expiry.ok()) {
@@ -79,22 +79,22 @@ class Refresher {
   }
 
  private:
-  // The network stack, loaded on the first request this invocation really has to send.
-  absl::StatusOr<HttpTransport*> Transport() {
-    if (transport_ == nullptr) {
-      absl::StatusOr<std::unique_ptr<HttpTransport>> transport = env_.make_transport();
-      if (!transport.ok()) return transport.status();
-      transport_ = *std::move(transport);
+  // The network helper, started for the first request this invocation really has to send.
+  absl::StatusOr<NetworkHelper*> Helper() {
+    if (helper_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<NetworkHelper>> helper = env_.start_helper();
+      if (!helper.ok()) return helper.status();
+      helper_ = *std::move(helper);
     }
-    return transport_.get();
+    return helper_.get();
   }
 
   absl::StatusOr<CachedToken> NewAccessToken() {
-    absl::StatusOr<HttpTransport*> transport = Transport();
-    if (!transport.ok()) return transport.status();
+    absl::StatusOr<NetworkHelper*> helper = Helper();
+    if (!helper.ok()) return helper.status();
     const absl::Time sent = env_.clock->Now();
     absl::StatusOr<acrcp::AccessToken> token =
-        identity_.GetAccessToken(**transport, retrier_, config_.cloud, sent);
+        identity_.GetAccessToken(**helper, retrier_, config_.cloud, sent);
     if (!token.ok()) return token.status();
     return CachedToken{std::move(token->value), sent, token->expires_at};
   }
@@ -104,7 +104,7 @@ class Refresher {
   Identity& identity_;
   std::string entra_key_;
   Retrier retrier_;
-  std::unique_ptr<HttpTransport> transport_;
+  std::unique_ptr<NetworkHelper> helper_;
 };
 
 CredentialProviderResponse Respond(const std::string& api_version, const std::string& registry,
@@ -136,8 +136,7 @@ absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
     return response;
   }
 
-  absl::StatusOr<std::unique_ptr<ClientSecretIdentity>> identity =
-      ClientSecretIdentity::Create(config);
+  absl::StatusOr<std::unique_ptr<Identity>> identity = CreateIdentity(config, request);
   if (!identity.ok()) return identity.status();
   const std::string entra_key = Sha256Hex(absl::StrCat(
       (*identity)->CacheKey(), "\n", config.cloud.authority_host, "\n", config.cloud.audience));

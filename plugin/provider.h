@@ -18,8 +18,8 @@
 
 #include "absl/status/statusor.h"
 #include "plugin/clock.h"
-#include "plugin/http_transport.h"
 #include "plugin/kubelet_protocol.h"
+#include "plugin/network_helper.h"
 #include "plugin/node_config.h"
 #include "plugin/token_cache.h"
 
@@ -30,7 +30,8 @@ inline constexpr char kAcrTokenUsername[] = "00000000-0000-0000-0000-00000000000
 struct ProviderEnv {
   Clock* clock = nullptr;
   TokenCache* cache = nullptr;
-  std::function<absl::StatusOr<std::unique_ptr<HttpTransport>>()> make_transport;
+  // Starts the network helper; called only when a request must be sent or signed.
+  std::function<absl::StatusOr<std::unique_ptr<NetworkHelper>>()> start_helper;
   std::function<double()> jitter;
 };
 

@@ -1,6 +1,7 @@
 #include "plugin/http_wire.h"
 
 #include <string>
+#include <variant>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
@@ -34,14 +35,30 @@ TEST(HttpWireTest, RequestRoundTripsIncludingBinaryBody) {
   request.body = std::string("a=b&secret=\0\xff", 14);
   request.timeout = absl::Milliseconds(12345);
   Reader reader(EncodeRequest(request));
-  absl::StatusOr<HttpRequest> decoded = DecodeRequest(reader);
-  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  absl::StatusOr<HelperRequest> message = DecodeRequest(reader);
+  ASSERT_TRUE(message.ok()) << message.status();
+  const auto* decoded = std::get_if<HttpRequest>(&*message);
+  ASSERT_NE(decoded, nullptr);
   EXPECT_EQ(decoded->method, request.method);
   EXPECT_EQ(decoded->url, request.url);
   EXPECT_EQ(decoded->headers, request.headers);
   EXPECT_EQ(decoded->body, request.body);
   EXPECT_EQ(decoded->timeout, request.timeout);
   EXPECT_TRUE(absl::IsNotFound(DecodeRequest(reader).status())) << "clean end of input";
+}
+
+TEST(HttpWireTest, SignRequestRoundTrips) {
+  const AssertionSigningRequest request{"-----BEGIN CERTIFICATE-----\n...", "pw", "RS256",
+                                        R"({"iss":"c"})"};
+  Reader reader(EncodeSignRequest(request));
+  absl::StatusOr<HelperRequest> message = DecodeRequest(reader);
+  ASSERT_TRUE(message.ok()) << message.status();
+  const auto* decoded = std::get_if<AssertionSigningRequest>(&*message);
+  ASSERT_NE(decoded, nullptr);
+  EXPECT_EQ(decoded->pem, request.pem);
+  EXPECT_EQ(decoded->password, request.password);
+  EXPECT_EQ(decoded->algorithm, request.algorithm);
+  EXPECT_EQ(decoded->payload_json, request.payload_json);
 }
 
 TEST(HttpWireTest, ResultsRoundTrip) {

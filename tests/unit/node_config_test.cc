@@ -114,6 +114,50 @@ TEST(NodeConfigTest, FileWinsOverEnvironment) {
   EXPECT_TRUE(config->inline_client_secret.empty());
 }
 
+TEST(NodeConfigTest, CertificateAndFederatedCredentials) {
+  absl::StatusOr<NodeConfig> config =
+      Parse(std::string(R"({"tenantId":")") + kTenant + R"(","clientId":")" + kClient +
+            R"(","clientCertificateFile":"/etc/acr/cert.pem",
+      "clientCertificatePasswordFile":"/etc/acr/pw","clientCertificateSignature":"RS256"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->credential, NodeCredential::kClientCertificate);
+  EXPECT_EQ(config->client_certificate_file, "/etc/acr/cert.pem");
+  EXPECT_EQ(config->client_certificate_password_file, "/etc/acr/pw");
+  EXPECT_EQ(config->assertion_algorithm, "RS256");
+
+  config = Parse(std::string(R"({"tenantId":")") + kTenant + R"(","clientId":")" + kClient +
+                 R"(","federatedTokenFile":"/var/run/token"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->credential, NodeCredential::kFederatedTokenFile);
+  EXPECT_EQ(config->federated_token_file, "/var/run/token");
+}
+
+TEST(NodeConfigTest, EnvironmentCredentialsInAzureSdkOrder) {
+  const std::map<std::string, std::string> ids = {{"AZURE_TENANT_ID", kTenant},
+                                                  {"AZURE_CLIENT_ID", kClient}};
+  auto with = [&](std::map<std::string, std::string> extra) {
+    extra.insert(ids.begin(), ids.end());
+    return Parse("{}", false, extra);
+  };
+  absl::StatusOr<NodeConfig> config = with({{"AZURE_CLIENT_CERTIFICATE_PATH", "/c.pem"},
+                                            {"AZURE_CLIENT_CERTIFICATE_PASSWORD", "pw-1234"},
+                                            {"AZURE_FEDERATED_TOKEN_FILE", "/t"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->credential, NodeCredential::kClientCertificate);
+  EXPECT_EQ(config->inline_certificate_password, "pw-1234");
+  config = with({{"AZURE_FEDERATED_TOKEN_FILE", "/t"}});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->credential, NodeCredential::kFederatedTokenFile);
+}
+
+TEST(NodeConfigTest, NoCredentialMeansServiceAccountTokensOnly) {
+  absl::StatusOr<NodeConfig> config = Parse(std::string(R"({"tenantId":")") + kTenant + R"("})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->credential, NodeCredential::kNone);
+  EXPECT_EQ(config->tenant_id, kTenant);
+  EXPECT_TRUE(config->client_id.empty());
+}
+
 TEST(NodeConfigTest, TenantMayBeADomain) {
   absl::StatusOr<NodeConfig> config = Parse(std::string(R"({"tenantId":"contoso.onmicrosoft.com",
       "clientId":")") + kClient + R"(","clientSecretFile":"/s"})");
@@ -144,19 +188,27 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigError{"not json", "not a JSON object"}, ConfigError{"[]", "not a JSON object"},
         ConfigError{Minimal(R"(,"tenantid2":"x")"), "unknown key 'tenantid2'"},
         ConfigError{Minimal(R"(,"TENANTID":"x")"), "'tenantId' appears twice"},
-        ConfigError{R"({"clientId":"11111111-2222-3333-4444-555555555555"})", "no tenant ID"},
+        ConfigError{R"({"clientId":"11111111-2222-3333-4444-555555555555",
+                       "clientSecretFile":"/s"})",
+                    "no tenant ID"},
         ConfigError{R"({"tenantId":"a/b","clientId":"11111111-2222-3333-4444-555555555555"})",
                     "not a GUID or domain name"},
-        ConfigError{std::string(R"({"tenantId":")") + kTenant + R"("})", "no client ID"},
+        ConfigError{std::string(R"({"tenantId":")") + kTenant + R"(","clientSecretFile":"/s"})",
+                    "no client ID"},
         ConfigError{std::string(R"({"tenantId":")") + kTenant + R"(","clientId":"app"})",
                     "client ID 'app' is not a GUID"},
+        ConfigError{Minimal(R"(,"clientCertificateFile":"/c.pem")"),
+                    "more than one credential is set"},
+        ConfigError{Minimal(R"(,"federatedTokenFile":"/t")"), "more than one credential is set"},
+        ConfigError{Minimal(R"(,"clientCertificatePasswordFile":"/p")"),
+                    "need clientCertificateFile"},
         ConfigError{
-            std::string(R"({"tenantId":")") + kTenant + R"(","clientId":")" + kClient + R"("})",
-            "no client secret"},
+            std::string(R"({"tenantId":")") + kTenant + R"(","clientId":")" + kClient +
+                R"(","clientCertificateFile":"/c.pem","clientCertificateSignature":"ES256"})",
+            "clientCertificateSignature 'ES256' is not PS256 or RS256"},
         ConfigError{Minimal(R"(,"aadClientId":"99999999-2222-3333-4444-555555555555")"),
                     "clientId and aadClientId differ"},
-        ConfigError{Minimal(R"(,"aadClientSecret":"x-y-z-w")"),
-                    "both clientSecretFile and aadClientSecret"},
+        ConfigError{Minimal(R"(,"aadClientSecret":"x-y-z-w")"), "more than one credential is set"},
         ConfigError{Minimal(R"(,"cloud":"AzureGermanCloud")"), "unknown cloud 'AzureGermanCloud'"},
         ConfigError{Minimal(R"(,"cloud":7)"), "'cloud' must be a string"},
         ConfigError{Minimal(R"(,"authorityHost":"http://login.microsoftonline.com")"),

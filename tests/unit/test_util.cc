@@ -60,6 +60,12 @@ absl::StatusOr<HttpResponse> ScriptedTransport::Send(const HttpRequest& request)
   return std::move(answer.response);
 }
 
+absl::StatusOr<std::string> ScriptedTransport::SignAssertion(
+    const AssertionSigningRequest& request) {
+  signed_requests.push_back(request);
+  return absl::StrCat(request.algorithm, ".", request.payload_json, ".signed");
+}
+
 std::map<std::string, std::string> ParseForm(absl::string_view body) {
   std::map<std::string, std::string> out;
   for (absl::string_view pair : absl::StrSplit(body, '&', absl::SkipEmpty())) {

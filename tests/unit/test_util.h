@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/clock.h"
-#include "plugin/http_transport.h"
+#include "plugin/network_helper.h"
 #include "plugin/node_config.h"
 
 namespace acrcp::testing {
@@ -51,9 +51,13 @@ class FakeClock : public Clock {
 };
 
 // Answers requests from a queue and records each request; an empty queue fails the send.
-class ScriptedTransport : public HttpTransport {
+// Signs assertions as "<algorithm>.<payload>.signed-with-<first line of the PEM>", so tests
+// can read what would have been signed.
+class ScriptedTransport : public NetworkHelper {
  public:
   explicit ScriptedTransport(FakeClock* clock = nullptr) : clock_(clock) {}
+  absl::StatusOr<std::string> SignAssertion(const AssertionSigningRequest& request) override;
+  std::vector<AssertionSigningRequest> signed_requests;
   void Push(absl::StatusOr<HttpResponse> answer, absl::Duration takes = absl::ZeroDuration());
   void PushJson(int status, absl::string_view body, HttpHeaders headers = {});
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override;

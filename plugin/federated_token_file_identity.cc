@@ -1,0 +1,56 @@
+#include "plugin/federated_token_file_identity.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/log.h"
+#include "plugin/secure_file.h"
+#include "plugin/sha256.h"
+
+namespace acrcp {
+namespace {
+
+constexpr size_t kMaxTokenBytes = 64 * 1024;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> FederatedTokenFileIdentity::Create(
+    const NodeConfig& config) {
+  const std::string& path = config.federated_token_file;
+  absl::StatusOr<SecureFile> file =
+      ReadSecureFile(path, "federated token file", FileAccess::kTrusted, kMaxTokenBytes);
+  if (!file.ok()) return file.status();
+  std::string token(absl::StripAsciiWhitespace(file->contents));
+  log::RegisterSecret(token);
+  absl::StatusOr<JwtIdentity> subject = JwtIssuerAndSubject(token);
+  if (!subject.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("federated token file ", path, ": ",
+                                                   subject.status().message(),
+                                                   " (it must hold one JWT)"));
+  }
+  return std::unique_ptr<FederatedTokenFileIdentity>(
+      new FederatedTokenFileIdentity(config, std::move(token), *std::move(subject)));
+}
+
+FederatedTokenFileIdentity::FederatedTokenFileIdentity(const NodeConfig& config, std::string token,
+                                                       JwtIdentity subject)
+    : AssertionIdentity(config.tenant_id, config.client_id,
+                        absl::StrCat("federated token file ", config.federated_token_file)),
+      token_(std::move(token)),
+      subject_(std::move(subject)) {}
+
+std::string FederatedTokenFileIdentity::CacheKey() const {
+  return Sha256Hex(absl::StrCat("federated-token-file\n", tenant_id(), "\n", client_id(), "\n",
+                                subject_.issuer, "\n", subject_.subject));
+}
+
+absl::StatusOr<std::string> FederatedTokenFileIdentity::Assertion(JwtSigner&, const Cloud&,
+                                                                  absl::Time) {
+  return token_;
+}
+
+}  // namespace acrcp

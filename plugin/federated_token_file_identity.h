@@ -1,0 +1,38 @@
+// A service principal proving itself with a federated token kept in a file
+// (`federatedTokenFile` or AZURE_FEDERATED_TOKEN_FILE), e.g. one that another system
+// rotates. The file is read on every invocation, so a rotated token is used at the next
+// sign-in without any restart. It must not be writable by group or others.
+#ifndef ACRCP_PLUGIN_FEDERATED_TOKEN_FILE_IDENTITY_H_
+#define ACRCP_PLUGIN_FEDERATED_TOKEN_FILE_IDENTITY_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "plugin/assertion_identity.h"
+#include "plugin/node_config.h"
+
+namespace acrcp {
+
+class FederatedTokenFileIdentity : public AssertionIdentity {
+ public:
+  static absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> Create(
+      const NodeConfig& config);
+
+  std::string CacheKey() const override;
+
+ protected:
+  absl::StatusOr<std::string> Assertion(JwtSigner& signer, const Cloud& cloud,
+                                        absl::Time now) override;
+  JwtIdentity FederatedIdentity() const override { return subject_; }
+
+ private:
+  FederatedTokenFileIdentity(const NodeConfig& config, std::string token, JwtIdentity subject);
+
+  std::string token_;
+  JwtIdentity subject_;
+};
+
+}  // namespace acrcp
+
+#endif  // ACRCP_PLUGIN_FEDERATED_TOKEN_FILE_IDENTITY_H_

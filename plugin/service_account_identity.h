@@ -1,0 +1,48 @@
+// A pod proving who it is with the service-account token the kubelet minted for it
+// (KEP-4412, `tokenAttributes` in the CredentialProviderConfig): the token is the client
+// assertion of a workload identity federation.
+//
+// The app comes from the service account's annotations kubernetes.azure.com/acr-client-id
+// and kubernetes.azure.com/acr-tenant-id (as the upstream plugin reads them), else from the
+// node config. The cache key holds the token's issuer and subject, so pods of different
+// service accounts never share a cached token, even when they name the same app.
+#ifndef ACRCP_PLUGIN_SERVICE_ACCOUNT_IDENTITY_H_
+#define ACRCP_PLUGIN_SERVICE_ACCOUNT_IDENTITY_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "plugin/assertion_identity.h"
+#include "plugin/kubelet_protocol.h"
+#include "plugin/node_config.h"
+
+namespace acrcp {
+
+inline constexpr char kClientIdAnnotation[] = "kubernetes.azure.com/acr-client-id";
+inline constexpr char kTenantIdAnnotation[] = "kubernetes.azure.com/acr-tenant-id";
+
+class ServiceAccountIdentity : public AssertionIdentity {
+ public:
+  // REQUIRES: request.service_account_token is not empty.
+  static absl::StatusOr<std::unique_ptr<ServiceAccountIdentity>> Create(
+      const NodeConfig& config, const CredentialProviderRequest& request);
+
+  std::string CacheKey() const override;
+
+ protected:
+  absl::StatusOr<std::string> Assertion(JwtSigner& signer, const Cloud& cloud,
+                                        absl::Time now) override;
+  JwtIdentity FederatedIdentity() const override { return subject_; }
+
+ private:
+  ServiceAccountIdentity(std::string tenant_id, std::string client_id, std::string token,
+                         JwtIdentity subject);
+
+  std::string token_;
+  JwtIdentity subject_;
+};
+
+}  // namespace acrcp
+
+#endif  // ACRCP_PLUGIN_SERVICE_ACCOUNT_IDENTITY_H_
