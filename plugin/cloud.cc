@@ -35,15 +35,16 @@ constexpr std::array<CloudEntry, 5> kClouds = {{
 
 absl::StatusOr<Cloud> CloudByName(absl::string_view name) {
   if (name.empty()) name = "AzurePublicCloud";
+  if (absl::EqualsIgnoreCase(name, kCustomCloud)) return Cloud{kCustomCloud, "", "", ""};
   for (const CloudEntry& entry : kClouds) {
     if (absl::EqualsIgnoreCase(entry.alias, name)) {
       return Cloud{std::string(entry.name), std::string(entry.authority_host),
                    std::string(entry.acr_suffix), std::string(kAcrAudience)};
     }
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown cloud '", name,
-                   "' (use AzurePublicCloud, AzureChinaCloud or AzureUSGovernmentCloud)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown cloud '", name,
+      "' (use AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud or AzureCustomCloud)"));
 }
 
 }  // namespace acrcp

@@ -17,9 +17,12 @@ struct Cloud {
   std::string audience;        // "https://containerregistry.azure.net"
 };
 
+inline constexpr char kCustomCloud[] = "AzureCustomCloud";
+
 // Looks a cloud up by name, case-insensitively; accepts the upstream azure.json spellings
 // (AzurePublicCloud, AzureCloud, AzureChinaCloud, AzureUSGovernmentCloud,
-// AzureUSGovernment). Empty means AzurePublicCloud. Unknown names are InvalidArgument.
+// AzureUSGovernment). Empty means AzurePublicCloud. AzureCustomCloud comes back with only
+// its name set: the config must supply the rest. Unknown names are InvalidArgument.
 absl::StatusOr<Cloud> CloudByName(absl::string_view name);
 
 }  // namespace acrcp

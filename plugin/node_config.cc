@@ -20,6 +20,7 @@
 #include "nlohmann/json.hpp"
 #include "plugin/identifiers.h"
 #include "plugin/log.h"
+#include "plugin/login_server.h"
 #include "plugin/secure_file.h"
 
 namespace acrcp {
@@ -33,7 +34,9 @@ constexpr size_t kMaxRegistries = 256;
 
 // Keys this plugin understands, in their canonical spelling. The upstream plugin matches
 // azure.json keys case-insensitively, so we do too.
-constexpr std::array<absl::string_view, 18> kKnownKeys = {"tenantId",
+constexpr std::array<absl::string_view, 20> kKnownKeys = {"tenantId",
+                                                          "mirrors",
+                                                          "acrSuffix",
                                                           "clientCertificateFile",
                                                           "clientCertificatePasswordFile",
                                                           "clientCertificateSignature",
@@ -349,6 +352,32 @@ absl::Status ReadIdentity(const ConfigReader& r, bool source_private, NodeConfig
   return absl::OkStatus();
 }
 
+// A custom cloud names its own ACR suffix, authority and audience; the known clouds have
+// theirs built in, and letting a config redefine which hosts are "ACR" would weaken the
+// genuine-host rule for no gain.
+absl::Status ReadAcrSuffix(const ConfigReader& r, NodeConfig& config) {
+  absl::StatusOr<std::string> suffix = r.String("acrSuffix");
+  if (!suffix.ok()) return suffix.status();
+  const bool custom = config.cloud.name == kCustomCloud;
+  if (!custom) {
+    if (suffix->empty()) return absl::OkStatus();
+    return r.Error("acrSuffix is only for \"cloud\": \"AzureCustomCloud\"",
+                   "remove it, or list extra login servers in \"registries\"");
+  }
+  const std::string lower = absl::AsciiStrToLower(*suffix);
+  if (lower.find('.') == std::string::npos || !IsRegistryEntry(lower) ||
+      lower.find(':') != std::string::npos) {
+    return r.Error(absl::StrCat("acrSuffix '", *suffix, "' is not a DNS suffix"),
+                   "AzureCustomCloud needs acrSuffix, e.g. \"azurecr.example.com\"");
+  }
+  if (config.cloud.authority_host.empty() || config.cloud.audience.empty()) {
+    return r.Error("AzureCustomCloud needs authorityHost and audience",
+                   "set both, with acrSuffix, from your cloud's endpoints");
+  }
+  config.cloud.acr_suffix = lower;
+  return absl::OkStatus();
+}
+
 absl::Status ReadCloud(const ConfigReader& r, NodeConfig& config) {
   absl::StatusOr<std::string> cloud_name = r.String("cloud");
   if (!cloud_name.ok()) return cloud_name.status();
@@ -379,7 +408,7 @@ absl::Status ReadCloud(const ConfigReader& r, NodeConfig& config) {
     }
     config.cloud.audience = std::string(value);
   }
-  return absl::OkStatus();
+  return ReadAcrSuffix(r, config);
 }
 
 absl::Status ReadRegistries(const ConfigReader& r, NodeConfig& config) {
@@ -398,6 +427,37 @@ absl::Status ReadRegistries(const ConfigReader& r, NodeConfig& config) {
                      "no scheme or path, e.g. \"registry.contoso.com\"");
     }
     config.registries.push_back(value);
+  }
+  return absl::OkStatus();
+}
+
+// REQUIRES: cloud and registries are read, so targets can be checked against them.
+absl::Status ReadMirrors(const ConfigReader& r, NodeConfig& config) {
+  const json* mirrors = r.Find("mirrors");
+  if (mirrors == nullptr) return absl::OkStatus();
+  if (!mirrors->is_object() || mirrors->size() > kMaxRegistries) {
+    return r.Error("'mirrors' must map source registries to ACR login servers",
+                   "e.g. {\"mcr.microsoft.com\": \"myacr.azurecr.io\"}");
+  }
+  const LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
+  for (const auto& [source, target] : mirrors->items()) {
+    const std::string from = absl::AsciiStrToLower(source);
+    const std::string to =
+        target.is_string() ? absl::AsciiStrToLower(target.get<std::string>()) : std::string();
+    if (!IsRegistryEntry(from)) {
+      return r.Error(absl::StrCat("mirror source '", source, "' is not a host[:port]"),
+                     "no scheme or path, e.g. \"registry.local:5000\"");
+    }
+    if (!policy.Allows(to)) {
+      return r.Error(absl::StrCat("mirror target for '", source,
+                                  "' is not an ACR login server "
+                                  "of the cloud: ",
+                                  target.dump()),
+                     "use NAME.azurecr.io, or list the target in \"registries\"");
+    }
+    if (!config.mirrors.emplace(from, to).second) {
+      return r.Error(absl::StrCat("mirror source '", source, "' appears twice"), "keep one");
+    }
   }
   return absl::OkStatus();
 }
@@ -451,7 +511,7 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view json_text, absl::st
 
   NodeConfig config;
   config.source = std::string(source);
-  for (auto* step : {ReadCloud, ReadRegistries, ReadLimitsAndPaths}) {
+  for (auto* step : {ReadCloud, ReadRegistries, ReadMirrors, ReadLimitsAndPaths}) {
     if (absl::Status s = step(reader, config); !s.ok()) return s;
   }
   if (absl::Status s = ReadIdentity(reader, source_private, config); !s.ok()) return s;

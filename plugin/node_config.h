@@ -10,6 +10,7 @@
 #define ACRCP_PLUGIN_NODE_CONFIG_H_
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ struct NodeConfig {
   std::string federated_token_file;
   Cloud cloud;                          // with authorityHost and audience overrides applied
   std::vector<std::string> registries;  // extra allowed login servers, lower case
+  // Registry mirrors: a source registry ("host[:port]", lower case) whose pulls are served by
+  // an ACR login server (lower case, which passes the genuine-host rule).
+  std::map<std::string, std::string> mirrors;
   std::string ca_bundle_file;           // empty: the system store only
   std::string cache_dir = kDefaultCacheDir;
   absl::Duration timeout = absl::Seconds(30);

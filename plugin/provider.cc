@@ -5,10 +5,12 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "plugin/acr_exchange.h"
 #include "plugin/identity_factory.h"
 #include "plugin/jwt.h"
@@ -107,15 +109,21 @@ class Refresher {
   std::unique_ptr<NetworkHelper> helper_;
 };
 
-CredentialProviderResponse Respond(const std::string& api_version, const std::string& registry,
+// The response giving `token` for each of `registries` (a login server, and the registry it
+// mirrors, if any).
+CredentialProviderResponse Respond(const std::string& api_version,
+                                   const std::vector<std::string>& registries,
                                    const CachedToken& token, const NodeConfig& config,
                                    absl::Time now) {
   CredentialProviderResponse response;
   response.api_version = api_version;
   // Half the remaining life: the kubelet never holds a token close to its expiry.
   response.cache_duration = std::min(config.max_cache_duration, (token.expires_at - now) / 2);
-  response.auth[registry] = AuthEntry{kAcrTokenUsername, token.token};
-  log::Debug(1, absl::StrCat("credentials for ", registry, " may be cached by the kubelet for ",
+  for (const std::string& registry : registries) {
+    response.auth[registry] = AuthEntry{kAcrTokenUsername, token.token};
+  }
+  log::Debug(1, absl::StrCat("credentials for ", absl::StrJoin(registries, " and "),
+                             " may be cached by the kubelet for ",
                              absl::FormatDuration(response.cache_duration)));
   return response;
 }
@@ -124,7 +132,15 @@ CredentialProviderResponse Respond(const std::string& api_version, const std::st
 
 absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
     const CredentialProviderRequest& request, const NodeConfig& config, const ProviderEnv& env) {
-  const std::string registry = RegistryOfImage(request.image);
+  const std::string image_registry = RegistryOfImage(request.image);
+  // A mirrored registry is served by its ACR: tokens are minted for, and sent to, the ACR.
+  const auto mirror = config.mirrors.find(absl::AsciiStrToLower(image_registry));
+  const std::string registry = mirror == config.mirrors.end() ? image_registry : mirror->second;
+  std::vector<std::string> auth_keys = {registry};
+  if (mirror != config.mirrors.end()) {
+    log::Debug(1, absl::StrCat(image_registry, " is mirrored by ", registry));
+    auth_keys.push_back(image_registry);
+  }
   const LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
   if (!policy.Allows(registry)) {
     log::Debug(
@@ -148,13 +164,13 @@ absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
   absl::StatusOr<CachedToken> token = GetOrRefresh(
       *env.cache, *env.clock, acr_key, absl::StrCat("ACR refresh token for ", registry),
       refresher.deadline(), [&] { return refresher.RefreshToken(registry); }, cached);
-  if (token.ok()) return Respond(request.api_version, registry, *token, config, env.clock->Now());
+  if (token.ok()) return Respond(request.api_version, auth_keys, *token, config, env.clock->Now());
   if (cached && cached->UsableAt(env.clock->Now())) {
     log::Debug(
         1, absl::StrCat("refresh failed, serving the cached token for ", registry, " (valid until ",
                         absl::FormatTime(cached->expires_at, absl::UTCTimeZone()),
                         "): ", token.status().message()));
-    return Respond(request.api_version, registry, *cached, config, env.clock->Now());
+    return Respond(request.api_version, auth_keys, *cached, config, env.clock->Now());
   }
   return WithDeadlineHint(token.status(), config);
 }

@@ -66,6 +66,15 @@ INSTANTIATE_TEST_SUITE_P(
         HostCase{"contoso.com", false}, HostCase{"x.registry.contoso.com", false},
         HostCase{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.azurecr.io", false}));
 
+TEST(LoginServerPolicyTest, CustomCloudSuffixMatchesLabelByLabel) {
+  const LoginServerPolicy custom("azurecr.example.net", {});
+  EXPECT_TRUE(custom.Allows("reg.azurecr.example.net"));
+  EXPECT_TRUE(custom.Allows("reg.westus.geo.azurecr.example.net"));
+  EXPECT_FALSE(custom.Allows("reg.azurecr.example.net.evil.test"));
+  EXPECT_FALSE(custom.Allows("reg.evilazurecr.example.net"));
+  EXPECT_FALSE(custom.Allows("reg.azurecr.io"));
+}
+
 TEST(LoginServerPolicyTest, SovereignCloudsUseTheirOwnSuffix) {
   const LoginServerPolicy china("azurecr.cn", {});
   EXPECT_TRUE(china.Allows("myacr.azurecr.cn"));

@@ -66,6 +66,27 @@ TEST(NodeConfigTest, ReadsEveryKey) {
   EXPECT_EQ(config->max_cache_duration, absl::Minutes(10));
 }
 
+TEST(NodeConfigTest, CustomCloud) {
+  absl::StatusOr<NodeConfig> config = Parse(Minimal(
+      R"(,"cloud":"AzureCustomCloud","authorityHost":"https://login.example.net",
+      "acrSuffix":"AzureCR.Example.NET","audience":"https://acr.example.net")"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->cloud.name, "AzureCustomCloud");
+  EXPECT_EQ(config->cloud.authority_host, "https://login.example.net");
+  EXPECT_EQ(config->cloud.acr_suffix, "azurecr.example.net");
+  EXPECT_EQ(config->cloud.audience, "https://acr.example.net");
+}
+
+TEST(NodeConfigTest, Mirrors) {
+  absl::StatusOr<NodeConfig> config = Parse(Minimal(
+      R"(,"registries":["registry.contoso.com"],"mirrors":{"MCR.microsoft.com":"MyAcr.azurecr.io",
+      "registry.local:5000":"registry.contoso.com"})"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->mirrors,
+            (std::map<std::string, std::string>{{"mcr.microsoft.com", "myacr.azurecr.io"},
+                                                {"registry.local:5000", "registry.contoso.com"}}));
+}
+
 TEST(NodeConfigTest, AcceptsUpstreamAzureJson) {
   absl::StatusOr<NodeConfig> config =
       Parse(std::string(R"({"cloud":"AzureUSGovernment","tenantID":")") + kTenant +
@@ -211,6 +232,26 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigError{Minimal(R"(,"aadClientSecret":"x-y-z-w")"), "more than one credential is set"},
         ConfigError{Minimal(R"(,"cloud":"AzureGermanCloud")"), "unknown cloud 'AzureGermanCloud'"},
         ConfigError{Minimal(R"(,"cloud":7)"), "'cloud' must be a string"},
+        ConfigError{Minimal(R"(,"mirrors":["a"])"), "'mirrors' must map source registries"},
+        ConfigError{Minimal(R"(,"mirrors":{"mcr.microsoft.com":"evil.example.com"})"),
+                    "mirror target for 'mcr.microsoft.com' is not an ACR login server"},
+        ConfigError{Minimal(R"(,"mirrors":{"mcr.microsoft.com":"a.azurecr.io.evil.test"})"),
+                    "is not an ACR login server"},
+        ConfigError{Minimal(R"(,"mirrors":{"https://mcr.microsoft.com":"a.azurecr.io"})"),
+                    "mirror source 'https://mcr.microsoft.com' is not a host[:port]"},
+        ConfigError{Minimal(R"(,"mirrors":{"MCR.microsoft.com":"a.azurecr.io",
+                    "mcr.microsoft.com":"b.azurecr.io"})"),
+                    "appears twice"},
+        ConfigError{Minimal(R"(,"acrSuffix":"azurecr.io")"),
+                    "acrSuffix is only for \"cloud\": \"AzureCustomCloud\""},
+        ConfigError{Minimal(R"(,"cloud":"AzureCustomCloud","acrSuffix":"azurecr.example")"),
+                    "AzureCustomCloud needs authorityHost and audience"},
+        ConfigError{Minimal(R"(,"cloud":"AzureCustomCloud","authorityHost":"https://l.example",
+                    "audience":"https://a.example")"),
+                    "acrSuffix '' is not a DNS suffix"},
+        ConfigError{Minimal(R"(,"cloud":"AzureCustomCloud","authorityHost":"https://l.example",
+                    "audience":"https://a.example","acrSuffix":"localhost:443")"),
+                    "is not a DNS suffix"},
         ConfigError{Minimal(R"(,"authorityHost":"http://login.microsoftonline.com")"),
                     "not an https://host[:port] URL"},
         ConfigError{Minimal(R"(,"authorityHost":"https://login.microsoftonline.com/x")"),

@@ -148,6 +148,21 @@ TEST_F(ProviderTest, ListedRegistryWithPortGetsCredentialsUnderItsOwnKey) {
   EXPECT_EQ(ParseForm(transport_.sent[1].body)["service"], "localhost:8443");
 }
 
+TEST_F(ProviderTest, MirrorGetsTheAcrsCredentialsUnderBothKeys) {
+  config_.mirrors = {{"registry.local:5000", "myacr.azurecr.io"}};
+  PushEntraSuccess();
+  const std::string token = RefreshToken(absl::Hours(3));
+  transport_.PushJson(200, absl::StrCat(R"({"refresh_token":")", token, R"("})"));
+  absl::StatusOr<CredentialProviderResponse> response = Provide("Registry.Local:5000/team/app");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->auth.size(), 2u);
+  EXPECT_EQ(response->auth.at("myacr.azurecr.io").password, token);
+  EXPECT_EQ(response->auth.at("Registry.Local:5000").password, token);
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(transport_.sent[1].url, "https://myacr.azurecr.io/oauth2/exchange")
+      << "tokens go to the ACR, never to the mirrored host";
+}
+
 TEST_F(ProviderTest, NonAcrImagesGetNoCredentialsAndNoNetwork) {
   for (const char* image : {"docker.io/library/nginx", "nginx", "myacr.azurecr.io.evil.test/x",
                             "evil.com/myacr.azurecr.io/x", "quay.io/a/b"}) {
