@@ -22,7 +22,7 @@ constexpr size_t kMaxPemBytes = 64 * 1024;
 constexpr size_t kMaxPasswordBytes = 4 * 1024;
 constexpr absl::Duration kAssertionLifetime = absl::Minutes(10);
 
-absl::StatusOr<std::string> ReadPassword(const NodeConfig& config) {
+absl::StatusOr<std::string> ReadPassword(const IdentityConfig& config) {
   if (config.client_certificate_password_file.empty()) return config.inline_certificate_password;
   absl::StatusOr<SecureFile> file =
       ReadSecureFile(config.client_certificate_password_file, "client certificate password file",
@@ -36,7 +36,7 @@ absl::StatusOr<std::string> ReadPassword(const NodeConfig& config) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CertificateIdentity>> CertificateIdentity::Create(
-    const NodeConfig& config) {
+    const IdentityConfig& config) {
   absl::StatusOr<SecureFile> file =
       ReadSecureFile(config.client_certificate_file, "client certificate file",
                      FileAccess::kPrivate, kMaxPemBytes);
@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<CertificateIdentity>> CertificateIdentity::Create
       new CertificateIdentity(config, std::move(file->contents), *std::move(password)));
 }
 
-CertificateIdentity::CertificateIdentity(const NodeConfig& config, std::string pem,
+CertificateIdentity::CertificateIdentity(const IdentityConfig& config, std::string pem,
                                          std::string password)
     : AssertionIdentity(config.tenant_id, config.client_id,
                         absl::StrCat("client certificate file ", config.client_certificate_file)),

@@ -20,7 +20,7 @@ namespace acrcp {
 class CertificateIdentity : public AssertionIdentity {
  public:
   // Reads the PEM and the password. Errors name the file and the fix.
-  static absl::StatusOr<std::unique_ptr<CertificateIdentity>> Create(const NodeConfig& config);
+  static absl::StatusOr<std::unique_ptr<CertificateIdentity>> Create(const IdentityConfig& config);
 
   std::string CacheKey() const override;
 
@@ -29,7 +29,7 @@ class CertificateIdentity : public AssertionIdentity {
                                         absl::Time now) override;
 
  private:
-  CertificateIdentity(const NodeConfig& config, std::string pem, std::string password);
+  CertificateIdentity(const IdentityConfig& config, std::string pem, std::string password);
 
   std::string pem_;
   std::string password_;

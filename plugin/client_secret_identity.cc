@@ -14,7 +14,7 @@
 namespace acrcp {
 
 absl::StatusOr<std::unique_ptr<ClientSecretIdentity>> ClientSecretIdentity::Create(
-    const NodeConfig& config) {
+    const IdentityConfig& config) {
   std::string secret = config.inline_client_secret;
   std::string origin = config.inline_client_secret_origin;
   if (!config.client_secret_file.empty()) {

@@ -20,7 +20,7 @@ inline constexpr size_t kMaxSecretFileBytes = 16 * 1024;
 class ClientSecretIdentity : public Identity {
  public:
   // Reads the secret named by `config`. Errors name the file and the fix (chmod, chown).
-  static absl::StatusOr<std::unique_ptr<ClientSecretIdentity>> Create(const NodeConfig& config);
+  static absl::StatusOr<std::unique_ptr<ClientSecretIdentity>> Create(const IdentityConfig& config);
 
   const std::string& tenant_id() const override { return tenant_id_; }
   const std::string& client_id() const override { return client_id_; }

@@ -19,7 +19,7 @@ constexpr size_t kMaxTokenBytes = 64 * 1024;
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> FederatedTokenFileIdentity::Create(
-    const NodeConfig& config) {
+    const IdentityConfig& config) {
   const std::string& path = config.federated_token_file;
   absl::StatusOr<SecureFile> file =
       ReadSecureFile(path, "federated token file", FileAccess::kTrusted, kMaxTokenBytes);
@@ -36,8 +36,8 @@ absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> FederatedTokenFileId
       new FederatedTokenFileIdentity(config, std::move(token), *std::move(subject)));
 }
 
-FederatedTokenFileIdentity::FederatedTokenFileIdentity(const NodeConfig& config, std::string token,
-                                                       JwtIdentity subject)
+FederatedTokenFileIdentity::FederatedTokenFileIdentity(const IdentityConfig& config,
+                                                       std::string token, JwtIdentity subject)
     : AssertionIdentity(config.tenant_id, config.client_id,
                         absl::StrCat("federated token file ", config.federated_token_file)),
       token_(std::move(token)),

@@ -17,7 +17,7 @@ namespace acrcp {
 class FederatedTokenFileIdentity : public AssertionIdentity {
  public:
   static absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> Create(
-      const NodeConfig& config);
+      const IdentityConfig& config);
 
   std::string CacheKey() const override;
 
@@ -27,7 +27,7 @@ class FederatedTokenFileIdentity : public AssertionIdentity {
   JwtIdentity FederatedIdentity() const override { return subject_; }
 
  private:
-  FederatedTokenFileIdentity(const NodeConfig& config, std::string token, JwtIdentity subject);
+  FederatedTokenFileIdentity(const IdentityConfig& config, std::string token, JwtIdentity subject);
 
   std::string token_;
   JwtIdentity subject_;

@@ -22,18 +22,29 @@ absl::StatusOr<std::unique_ptr<Identity>> Widen(absl::StatusOr<std::unique_ptr<T
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Identity>> CreateIdentity(const NodeConfig& config,
-                                                         const CredentialProviderRequest& request) {
-  if (!request.service_account_token.empty()) {
-    return Widen(ServiceAccountIdentity::Create(config, request));
+const IdentityConfig& IdentityFor(const NodeConfig& config, absl::string_view login_server) {
+  for (const RegistryIdentity& mapped : config.identities) {
+    for (const std::string& registry : mapped.registries) {
+      if (registry == login_server) return mapped.identity;
+    }
   }
-  switch (config.credential) {
+  return config.identity;
+}
+
+absl::StatusOr<std::unique_ptr<Identity>> CreateIdentity(const NodeConfig& config,
+                                                         const CredentialProviderRequest& request,
+                                                         absl::string_view login_server) {
+  const IdentityConfig& identity = IdentityFor(config, login_server);
+  if (!request.service_account_token.empty()) {
+    return Widen(ServiceAccountIdentity::Create(identity, request));
+  }
+  switch (identity.credential) {
     case NodeCredential::kClientSecret:
-      return Widen(ClientSecretIdentity::Create(config));
+      return Widen(ClientSecretIdentity::Create(identity));
     case NodeCredential::kClientCertificate:
-      return Widen(CertificateIdentity::Create(config));
+      return Widen(CertificateIdentity::Create(identity));
     case NodeCredential::kFederatedTokenFile:
-      return Widen(FederatedTokenFileIdentity::Create(config));
+      return Widen(FederatedTokenFileIdentity::Create(identity));
     case NodeCredential::kNone:
       break;
   }

@@ -1,5 +1,6 @@
-// Chooses who signs in for one request: the pod's service-account token when the kubelet
-// sent one (KEP-4412), otherwise the node's configured credential.
+// Chooses who signs in for one request to one login server: the identity configured for that
+// registry (an `identities` entry, else the top-level one), and within it the pod's
+// service-account token when the kubelet sent one (KEP-4412), else the configured credential.
 #ifndef ACRCP_PLUGIN_IDENTITY_FACTORY_H_
 #define ACRCP_PLUGIN_IDENTITY_FACTORY_H_
 
@@ -12,10 +13,14 @@
 
 namespace acrcp {
 
-// FailedPrecondition when the request has no service-account token and the node has no
-// credential configured; otherwise the chosen identity's own errors.
+// The identity configured for `login_server` (lower case).
+const IdentityConfig& IdentityFor(const NodeConfig& config, absl::string_view login_server);
+
+// FailedPrecondition when the request has no service-account token and the identity has no
+// credential; otherwise the chosen identity's own errors.
 absl::StatusOr<std::unique_ptr<Identity>> CreateIdentity(const NodeConfig& config,
-                                                         const CredentialProviderRequest& request);
+                                                         const CredentialProviderRequest& request,
+                                                         absl::string_view login_server);
 
 }  // namespace acrcp
 

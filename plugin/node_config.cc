@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "absl/types/span.h"
 #include "nlohmann/json.hpp"
 #include "plugin/identifiers.h"
 #include "plugin/log.h"
@@ -34,7 +36,8 @@ constexpr size_t kMaxRegistries = 256;
 
 // Keys this plugin understands, in their canonical spelling. The upstream plugin matches
 // azure.json keys case-insensitively, so we do too.
-constexpr std::array<absl::string_view, 20> kKnownKeys = {"tenantId",
+constexpr std::array<absl::string_view, 21> kKnownKeys = {"tenantId",
+                                                          "identities",
                                                           "mirrors",
                                                           "acrSuffix",
                                                           "clientCertificateFile",
@@ -103,8 +106,19 @@ constexpr std::array<absl::string_view, 8> kUnsupportedUpstreamKeys = {
     "resourceManagerEndpoint",
     "identitySystem"};
 
-template <size_t N>
-std::optional<absl::string_view> Canonical(const std::array<absl::string_view, N>& keys,
+// The keys of one entry of `identities`.
+constexpr std::array<absl::string_view, 9> kIdentityKeys = {"registries",
+                                                            "tenantId",
+                                                            "clientId",
+                                                            "clientSecretFile",
+                                                            "aadClientSecret",
+                                                            "clientCertificateFile",
+                                                            "clientCertificatePasswordFile",
+                                                            "clientCertificateSignature",
+                                                            "federatedTokenFile"};
+constexpr size_t kMaxIdentities = 64;
+
+std::optional<absl::string_view> Canonical(absl::Span<const absl::string_view> keys,
                                            absl::string_view key) {
   for (absl::string_view k : keys) {
     if (absl::EqualsIgnoreCase(k, key)) return k;
@@ -114,7 +128,20 @@ std::optional<absl::string_view> Canonical(const std::array<absl::string_view, N
 
 class ConfigReader {
  public:
-  ConfigReader(absl::string_view source, const EnvLookup& env) : source_(source), env_(env) {}
+  // Reads the top level of the config at `file`.
+  ConfigReader(absl::string_view file, const EnvLookup& env)
+      : file_(file), source_(file), env_(env), known_(kKnownKeys), top_level_(true) {}
+  // Reads an object nested at `where` (e.g. "identities[1]") with its own `known` keys.
+  ConfigReader(const ConfigReader& parent, absl::string_view where, const EnvLookup& env,
+               absl::Span<const absl::string_view> known)
+      : file_(parent.file_),
+        source_(absl::StrCat(parent.source_, ": ", where)),
+        env_(env),
+        known_(known),
+        top_level_(false) {}
+
+  const std::string& file() const { return file_; }
+  const std::string& source() const { return source_; }
 
   absl::Status Error(absl::string_view what, absl::string_view fix) const {
     return absl::InvalidArgumentError(
@@ -124,15 +151,16 @@ class ConfigReader {
   // Canonicalises the document's keys; rejects unknown and duplicate ones.
   absl::Status Index(const json& doc) {
     for (const auto& [key, value] : doc.items()) {
-      if (Canonical(kIgnoredUpstreamKeys, key)) continue;
-      if (const auto unsupported = Canonical(kUnsupportedUpstreamKeys, key)) {
+      if (top_level_ && Canonical(kIgnoredUpstreamKeys, key)) continue;
+      if (const auto unsupported =
+              top_level_ ? Canonical(kUnsupportedUpstreamKeys, key) : std::nullopt) {
         if (IsUnset(value)) continue;
         return Error(absl::StrCat("key '", key,
                                   "' selects an identity this version does not "
                                   "support"),
                      "use a client secret: clientSecretFile; see docs/configuration.md");
       }
-      const auto known = Canonical(kKnownKeys, key);
+      const auto known = Canonical(known_, key);
       if (!known) {
         return Error(absl::StrCat("unknown key '", key, "'"),
                      "remove it or fix its spelling; docs/configuration.md lists the keys");
@@ -193,8 +221,11 @@ class ConfigReader {
            (value.is_boolean() && !value.get<bool>());
   }
 
+  std::string file_;
   std::string source_;
   const EnvLookup& env_;
+  absl::Span<const absl::string_view> known_;
+  bool top_level_;
   std::map<absl::string_view, const json*> values_;
 };
 
@@ -223,7 +254,7 @@ std::optional<std::string> NormalizeHttpsOrigin(absl::string_view url) {
   return absl::StrCat("https://", absl::AsciiStrToLower(url));
 }
 
-absl::Status ReadTenantAndClient(const ConfigReader& r, NodeConfig& config) {
+absl::Status ReadTenantAndClient(const ConfigReader& r, IdentityConfig& config) {
   absl::StatusOr<std::string> tenant = r.StringOrEnv("tenantId", "AZURE_TENANT_ID");
   if (!tenant.ok()) return tenant.status();
   if (!tenant->empty() && !IsTenantId(*tenant)) {
@@ -250,7 +281,8 @@ absl::Status ReadTenantAndClient(const ConfigReader& r, NodeConfig& config) {
 }
 
 // The node credential named in the file; at most one may be.
-absl::Status ReadFileCredential(const ConfigReader& r, bool source_private, NodeConfig& config) {
+absl::Status ReadFileCredential(const ConfigReader& r, bool source_private,
+                                IdentityConfig& config) {
   absl::StatusOr<std::string> secret_file = r.AbsolutePath("clientSecretFile");
   absl::StatusOr<std::string> inline_secret = r.String("aadClientSecret");
   absl::StatusOr<std::string> certificate = r.AbsolutePath("clientCertificateFile");
@@ -278,13 +310,13 @@ absl::Status ReadFileCredential(const ConfigReader& r, bool source_private, Node
     // Register first: even the refusal below must not be able to echo it.
     log::RegisterSecret(*inline_secret);
     if (!source_private) {
-      return r.Error("aadClientSecret is set but the file is readable by group or others",
-                     absl::StrCat("run: chmod 600 ", config.source,
-                                  ", or move the secret to a clientSecretFile"));
+      return r.Error(
+          "aadClientSecret is set but the file is readable by group or others",
+          absl::StrCat("run: chmod 600 ", r.file(), ", or move the secret to a clientSecretFile"));
     }
     config.credential = NodeCredential::kClientSecret;
     config.inline_client_secret = *inline_secret;
-    config.inline_client_secret_origin = absl::StrCat("aadClientSecret in ", config.source);
+    config.inline_client_secret_origin = absl::StrCat("aadClientSecret in ", r.source());
   } else if (!secret_file->empty()) {
     config.credential = NodeCredential::kClientSecret;
     config.client_secret_file = *secret_file;
@@ -307,7 +339,7 @@ absl::Status ReadFileCredential(const ConfigReader& r, bool source_private, Node
 }
 
 // The Azure SDK's environment variables, when the file names no credential.
-void ReadEnvironmentCredential(const ConfigReader& r, NodeConfig& config) {
+void ReadEnvironmentCredential(const ConfigReader& r, IdentityConfig& config) {
   const EnvLookup& env = r.env();
   if (std::optional<std::string> secret = env("AZURE_CLIENT_SECRET"); secret && !secret->empty()) {
     log::RegisterSecret(*secret);
@@ -329,7 +361,10 @@ void ReadEnvironmentCredential(const ConfigReader& r, NodeConfig& config) {
   }
 }
 
-absl::Status ReadIdentity(const ConfigReader& r, bool source_private, NodeConfig& config) {
+// The identity in the document `r` reads; `nested` ones (entries of `identities`) take
+// nothing from the environment and must name a credential.
+absl::Status ReadIdentity(const ConfigReader& r, bool source_private, bool nested,
+                          IdentityConfig& config) {
   if (const json* mi = r.Find("useManagedIdentityExtension");
       mi != nullptr && (!mi->is_boolean() || mi->get<bool>())) {
     return r.Error("useManagedIdentityExtension is not supported by this version",
@@ -337,8 +372,13 @@ absl::Status ReadIdentity(const ConfigReader& r, bool source_private, NodeConfig
   }
   if (absl::Status s = ReadTenantAndClient(r, config); !s.ok()) return s;
   if (absl::Status s = ReadFileCredential(r, source_private, config); !s.ok()) return s;
-  if (config.credential == NodeCredential::kNone) ReadEnvironmentCredential(r, config);
-  if (config.credential == NodeCredential::kNone) return absl::OkStatus();
+  if (config.credential == NodeCredential::kNone && !nested) ReadEnvironmentCredential(r, config);
+  if (config.credential == NodeCredential::kNone) {
+    if (!nested) return absl::OkStatus();
+    return r.Error("no credential",
+                   "set clientSecretFile, clientCertificateFile or "
+                   "federatedTokenFile");
+  }
   if (config.tenant_id.empty()) {
     return r.Error("no tenant ID",
                    "set \"tenantId\" or AZURE_TENANT_ID to the directory "
@@ -462,6 +502,50 @@ absl::Status ReadMirrors(const ConfigReader& r, NodeConfig& config) {
   return absl::OkStatus();
 }
 
+// REQUIRES: cloud and registries are read, so login servers can be checked against them.
+absl::Status ReadIdentities(const ConfigReader& r, bool source_private, NodeConfig& config) {
+  const json* list = r.Find("identities");
+  if (list == nullptr) return absl::OkStatus();
+  if (!list->is_array() || list->size() > kMaxIdentities) {
+    return r.Error("'identities' must be a list of identities with their registries",
+                   "see docs/identities.md");
+  }
+  const EnvLookup no_environment = [](absl::string_view) { return std::nullopt; };
+  const LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
+  std::set<std::string> taken;
+  for (size_t i = 0; i < list->size(); ++i) {
+    ConfigReader entry(r, absl::StrCat("identities[", i, "]"), no_environment, kIdentityKeys);
+    if (!(*list)[i].is_object()) return entry.Error("not an object", "see docs/identities.md");
+    if (absl::Status s = entry.Index((*list)[i]); !s.ok()) return s;
+    RegistryIdentity mapped;
+    const json* registries = entry.Find("registries");
+    if (registries == nullptr || !registries->is_array() || registries->empty()) {
+      return entry.Error("'registries' must list the login servers this identity is for",
+                         "e.g. [\"teama.azurecr.io\"]");
+    }
+    for (const json& registry : *registries) {
+      const std::string name =
+          registry.is_string() ? absl::AsciiStrToLower(registry.get<std::string>()) : "";
+      if (!policy.Allows(name)) {
+        return entry.Error(absl::StrCat(registry.dump(),
+                                        " is not an ACR login server of the "
+                                        "cloud"),
+                           "use NAME.azurecr.io, or list it in the top-level \"registries\"");
+      }
+      if (!taken.insert(name).second) {
+        return entry.Error(absl::StrCat(registry.dump(), " is mapped to more than one identity"),
+                           "keep it in one entry");
+      }
+      mapped.registries.push_back(name);
+    }
+    if (absl::Status s = ReadIdentity(entry, source_private, true, mapped.identity); !s.ok()) {
+      return s;
+    }
+    config.identities.push_back(std::move(mapped));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadLimitsAndPaths(const ConfigReader& r, NodeConfig& config) {
   absl::StatusOr<int64_t> timeout = r.Integer("timeoutSeconds", 1, kMaxTimeoutSeconds, 30);
   if (!timeout.ok()) return timeout.status();
@@ -514,7 +598,10 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view json_text, absl::st
   for (auto* step : {ReadCloud, ReadRegistries, ReadMirrors, ReadLimitsAndPaths}) {
     if (absl::Status s = step(reader, config); !s.ok()) return s;
   }
-  if (absl::Status s = ReadIdentity(reader, source_private, config); !s.ok()) return s;
+  if (absl::Status s = ReadIdentity(reader, source_private, false, config.identity); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ReadIdentities(reader, source_private, config); !s.ok()) return s;
   return config;
 }
 

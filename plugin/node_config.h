@@ -34,9 +34,9 @@ enum class NodeCredential {
   kFederatedTokenFile,  // client_credentials with a federated token read from a file
 };
 
-struct NodeConfig {
-  std::string source;  // the config path, or "environment" when there is no file
-  // Required with a node credential; otherwise defaults for service-account tokens.
+// Who signs in, and with what.
+struct IdentityConfig {
+  // Required with a credential; otherwise defaults for service-account tokens.
   std::string tenant_id;
   std::string client_id;
   NodeCredential credential = NodeCredential::kNone;
@@ -53,12 +53,25 @@ struct NodeConfig {
   std::string assertion_algorithm = "PS256";  // or "RS256"
   // kFederatedTokenFile: re-read on every sign-in, so rotation needs no restart.
   std::string federated_token_file;
-  Cloud cloud;                          // with authorityHost and audience overrides applied
-  std::vector<std::string> registries;  // extra allowed login servers, lower case
+};
+
+// An identity used for some registries only (`identities` in the config), e.g. registries
+// in another tenant.
+struct RegistryIdentity {
+  std::vector<std::string> registries;  // login servers, lower case
+  IdentityConfig identity;
+};
+
+struct NodeConfig {
+  std::string source;       // the config path, or "environment" when there is no file
+  IdentityConfig identity;  // for every registry not listed below
+  std::vector<RegistryIdentity> identities;  // each login server in at most one
+  Cloud cloud;                               // with authorityHost and audience overrides applied
+  std::vector<std::string> registries;       // extra allowed login servers, lower case
   // Registry mirrors: a source registry ("host[:port]", lower case) whose pulls are served by
   // an ACR login server (lower case, which passes the genuine-host rule).
   std::map<std::string, std::string> mirrors;
-  std::string ca_bundle_file;           // empty: the system store only
+  std::string ca_bundle_file;  // empty: the system store only
   std::string cache_dir = kDefaultCacheDir;
   absl::Duration timeout = absl::Seconds(30);
   absl::Duration max_cache_duration = absl::Hours(1);

@@ -152,7 +152,8 @@ absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
     return response;
   }
 
-  absl::StatusOr<std::unique_ptr<Identity>> identity = CreateIdentity(config, request);
+  absl::StatusOr<std::unique_ptr<Identity>> identity =
+      CreateIdentity(config, request, absl::AsciiStrToLower(registry));
   if (!identity.ok()) return identity.status();
   const std::string entra_key = Sha256Hex(absl::StrCat(
       (*identity)->CacheKey(), "\n", config.cloud.authority_host, "\n", config.cloud.audience));

@@ -27,7 +27,7 @@ absl::Status AnnotationError(const char* key, absl::string_view value, absl::str
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceAccountIdentity>> ServiceAccountIdentity::Create(
-    const NodeConfig& config, const CredentialProviderRequest& request) {
+    const IdentityConfig& config, const CredentialProviderRequest& request) {
   log::RegisterSecret(request.service_account_token);
   std::string client_id = Annotation(request, kClientIdAnnotation);
   if (!client_id.empty() && !IsGuid(client_id)) {

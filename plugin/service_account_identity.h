@@ -4,8 +4,8 @@
 //
 // The app comes from the service account's annotations kubernetes.azure.com/acr-client-id
 // and kubernetes.azure.com/acr-tenant-id (as the upstream plugin reads them), else from the
-// node config. The cache key holds the token's issuer and subject, so pods of different
-// service accounts never share a cached token, even when they name the same app.
+// identity configured for the registry. The cache key holds the token's issuer and subject, so pods
+// of different service accounts never share a cached token, even when they name the same app.
 #ifndef ACRCP_PLUGIN_SERVICE_ACCOUNT_IDENTITY_H_
 #define ACRCP_PLUGIN_SERVICE_ACCOUNT_IDENTITY_H_
 
@@ -26,7 +26,7 @@ class ServiceAccountIdentity : public AssertionIdentity {
  public:
   // REQUIRES: request.service_account_token is not empty.
   static absl::StatusOr<std::unique_ptr<ServiceAccountIdentity>> Create(
-      const NodeConfig& config, const CredentialProviderRequest& request);
+      const IdentityConfig& config, const CredentialProviderRequest& request);
 
   std::string CacheKey() const override;
 

@@ -1,15 +1,20 @@
 #!/usr/bin/python3
-"""Fake Microsoft Entra ID and Azure Container Registry for the integration tests and demo.
+"""Fake Microsoft Entra ID, Azure managed identity endpoints and Azure Container Registry for
+the integration tests and demo.
 
-One process, three listeners, all on 127.0.0.1 with ephemeral ports:
-  tls    HTTPS (HTTP/1.1): the Entra token endpoint and the ACR OAuth endpoints, routed by path
+One process, five listeners, all on 127.0.0.1 with ephemeral ports:
+  tls    HTTPS (HTTP/1.1): the Entra token endpoint (client secrets, certificate assertions,
+         federated service-account tokens) and the ACR OAuth endpoints, routed by path
   proxy  an HTTP CONNECT proxy that only ever splices to the tls listener
   admin  plain-HTTP JSON API: recorded requests and CONNECTs, scenario, fault injection
+  himds  plain HTTP: the Azure Arc agent's identity endpoint (key-file challenge, then a token)
+  imds   plain HTTP: the Azure VM instance metadata identity endpoint
 
 Usage: /usr/bin/python3 fake_azure.py --state-dir DIR [--scenario FILE.json]
 
-DIR receives ca.pem (the trust anchor clients pin), the server key pair and ports.json
-({"tls", "proxy", "admin", "ca"}); then "ready" is printed on stdout. SIGTERM or SIGINT stops it.
+DIR receives ca.pem (the trust anchor clients pin), the server key pair, the Arc challenge key
+directory azcmagent-tokens/ and ports.json ({"tls", "proxy", "admin", "himds", "imds", "ca"});
+then "ready" is printed on stdout. SIGTERM or SIGINT stops it.
 Standard library plus python3-cryptography only, hence /usr/bin/python3.
 """
 
@@ -31,6 +36,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,8 +44,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SERVER_DNS_NAMES = (
@@ -57,12 +64,18 @@ SERVER_IP = "127.0.0.1"
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 ENTRA_TOKEN_LIFETIME = 3599
 ACR_ACCESS_TOKEN_LIFETIME = 4500  # real ACR access tokens last about 75 minutes
-FAULT_ENDPOINTS = ("entra", "exchange", "token", "v2")
+FAULT_ENDPOINTS = ("entra", "exchange", "token", "v2", "himds", "imds")
 FAULT_ACTIONS = ("reset", "close")
 SPLICE_IDLE_SECONDS = 60
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+ASSERTION_CLOCK_SKEW = 60     # seconds of "not before" in the future that Entra tolerates
+ASSERTION_MAX_LIFETIME = 600  # Entra refuses certificate assertions valid for more than 10 minutes
 
 DEFAULT_TENANT = "3f1d6c1e-8a7b-4c2d-9e0f-5a6b7c8d9e0f"
 DEFAULT_CLIENT = "6c9e2b4a-1d3f-4e5a-8b7c-0d1e2f3a4b5c"
+DEFAULT_ARC_CLIENT = "4d7a9c2e-3b1f-4a6d-8e5c-2f9b0a1c3d4e"  # the Arc machine's system identity
+DEFAULT_VM_CLIENT = "9b3e5d7f-2a4c-4e6b-8d1f-3c5a7e9b1d2f"   # the VM's system identity
 DEFAULT_SCENARIO = {
     "tenants": {
         DEFAULT_TENANT: {
@@ -71,9 +84,11 @@ DEFAULT_SCENARIO = {
         }
     },
     "registries": {
-        "myacr.azurecr.io": {"acrpull": [DEFAULT_CLIENT]},
-        "localhost:{tls}": {"acrpull": [DEFAULT_CLIENT]},
+        "myacr.azurecr.io": {"acrpull": [DEFAULT_CLIENT, DEFAULT_ARC_CLIENT, DEFAULT_VM_CLIENT]},
+        "localhost:{tls}": {"acrpull": [DEFAULT_CLIENT, DEFAULT_ARC_CLIENT, DEFAULT_VM_CLIENT]},
     },
+    "himds": {"tenant": DEFAULT_TENANT, "system_client_id": DEFAULT_ARC_CLIENT},
+    "imds": {"tenant": DEFAULT_TENANT, "system_client_id": DEFAULT_VM_CLIENT},
     "audiences": ["https://containerregistry.azure.net"],
     "refresh_token_lifetime_seconds": 10800,
     "delay_ms": 0,
@@ -196,7 +211,79 @@ class Signer:
         return claims
 
 
+Jwt = namedtuple("Jwt", "header claims signing_input signature")
+
+
+def parse_jwt(token):
+    """Decode a compact JWS signed by someone else (a client assertion); nothing is verified.
+
+    Raises InvalidToken unless it is three base64url parts whose first two are JSON objects.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidToken("the token does not have three dot-separated parts")
+    try:
+        header, claims = (json.loads(_b64url_decode(part)) for part in parts[:2])
+        signature = _b64url_decode(parts[2])
+    except ValueError:
+        raise InvalidToken("a part of the token is not base64url-encoded JSON") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise InvalidToken("the header or the payload is not a JSON object")
+    return Jwt(header, claims, f"{parts[0]}.{parts[1]}".encode(), signature)
+
+
+# Entra verifies PS256 with the salt exactly as long as the digest, which is what MSAL and Go's
+# crypto/rsa sign with. OpenSSL signs with the longest possible salt unless told otherwise, and
+# Entra refuses that, so the fake does too.
+SIGNATURE_PADDINGS = {
+    "PS256": lambda: padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+    "RS256": padding.PKCS1v15,
+}
+
+
+def signature_valid(public_key, alg, jwt):
+    """Whether `jwt` carries a valid `alg` signature (PS256 or RS256) by this RSA key."""
+    if alg not in SIGNATURE_PADDINGS or not isinstance(public_key, rsa.RSAPublicKey):
+        return False
+    try:
+        public_key.verify(jwt.signature, jwt.signing_input, SIGNATURE_PADDINGS[alg](), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
 # --------------------------------------------------------------------------- state
+
+def _certificate_index(pems):
+    """Registered certificates' public keys by JWT header parameter and thumbprint, as Entra
+    looks them up: x5t#S256 is the SHA-256 of the DER certificate, x5t its SHA-1."""
+    index = {"x5t#S256": {}, "x5t": {}}
+    for pem in pems:
+        certificate = x509.load_pem_x509_certificate(pem.encode())
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        index["x5t#S256"][_b64url(hashlib.sha256(der).digest())] = certificate.public_key()
+        index["x5t"][_b64url(hashlib.sha1(der).digest())] = certificate.public_key()
+    return index
+
+
+@dataclass
+class IdentityHost:
+    """The managed identities one machine has: Arc's HIMDS or the VM's IMDS hands out their tokens."""
+    tenant: str
+    system_client_id: str
+    user_assigned: dict            # client id -> {"object_id": ..., "msi_res_id": ...} (both optional)
+    ignore_client_id: bool         # an old agent that always answers for the system identity
+    # HIMDS only: where challenge keys go (None: <state dir>/azcmagent-tokens), and a file to
+    # announce instead of <key dir>/<uuid>.key ("{uuid}" in it is filled in).
+    key_dir: str = None
+    realm_path_override: str = None
+
+    @classmethod
+    def parse(cls, doc):
+        return cls(doc["tenant"], doc["system_client_id"], dict(doc.get("user_assigned", {})),
+                   bool(doc.get("ignore_client_id", False)), doc.get("key_dir"),
+                   doc.get("realm_path_override"))
+
 
 class Scenario:
     """Identities, registries and knobs, parsed once so request handlers only look things up.
@@ -218,11 +305,25 @@ class Scenario:
         self.audiences = list(doc.get("audiences", DEFAULT_SCENARIO["audiences"]))
         self.refresh_token_lifetime = int(doc.get("refresh_token_lifetime_seconds", 10800))
         self.delay = float(doc.get("delay_ms", 0)) / 1000
+        # Service-account token issuers that Entra trusts (it would fetch these keys from the
+        # issuer's /openid/v1/jwks; the fake is told them).
+        self.issuers = {url: [serialization.load_pem_public_key(pem.encode()) for pem in issuer["keys"]]
+                        for url, issuer in doc.get("issuers", {}).items()}
+        self.identity_hosts = {name: IdentityHost.parse(doc[name]) for name in ("himds", "imds")
+                               if name in doc}
+        for host in self.identity_hosts.values():
+            # A managed identity lives in an Entra tenant: the ACR exchange checks `tenant` against it.
+            self.tenants.setdefault(host.tenant, {})
+            self.names.setdefault(host.tenant.lower(), host.tenant)
 
     @staticmethod
     def _app(app):
         return {"secrets": set(app.get("secrets", [])),
-                "expired_secrets": set(app.get("expired_secrets", []))}
+                "expired_secrets": set(app.get("expired_secrets", [])),
+                "certificates": _certificate_index(app.get("certificates", [])),
+                "federated": [(record["issuer"], record["subject"],
+                               record.get("audience", FEDERATION_AUDIENCE))
+                              for record in app.get("federated", [])]}
 
     def tenant_guid(self, name):
         return self.names.get(name.lower())
@@ -270,9 +371,9 @@ class Faults:
 
 
 class Recorder:
-    """What the TLS listener and the proxy saw, in arrival order, for the admin API."""
+    """What the recorded listeners (tls, himds, imds) and the proxy saw, in arrival order."""
 
-    RECORDED_HEADERS = ("content-type", "authorization", "user-agent", "accept")
+    RECORDED_HEADERS = ("content-type", "authorization", "user-agent", "accept", "metadata")
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -286,9 +387,10 @@ class Recorder:
             entry.update(seq=next(self._seq), t=time.monotonic(), status=None)
             self._requests.append(entry)
 
-    def finish(self, entry, status):
+    def finish(self, entry, status, notes=None):
+        """Set the status, plus whatever the handler noted about the request (Request.record)."""
         with self._lock:
-            entry["status"] = status
+            entry.update(notes or {}, status=status)
 
     def connect(self, target):
         with self._lock:
@@ -309,10 +411,12 @@ class Recorder:
 
 
 class Fake:
-    """Everything the three listeners share."""
+    """Everything the listeners share."""
 
-    def __init__(self, tls_port, scenario_doc):
+    def __init__(self, tls_port, scenario_doc, key_dir):
         self.tls_port = tls_port
+        self.key_dir = key_dir     # where HIMDS writes challenge keys unless the scenario says otherwise
+        self.himds_keys = set()    # contents of every key file HIMDS announced; each one is accepted
         self.signer = Signer()
         self.faults = Faults()
         self.recorder = Recorder()
@@ -343,6 +447,7 @@ class Request:
     form: dict
     query_string: str   # raw text, for repeatable parameters such as scope
     body_text: str
+    record: dict = field(default_factory=dict)  # what a handler adds to the request log entry
 
 
 # --------------------------------------------------------------------------- Entra
@@ -386,7 +491,47 @@ def entra_token(fake, tenant_name, req):
         return entra_error(400, "invalid_scope", 70011,
                            "The provided value for the input parameter 'scope' is not valid. "
                            f"The scope {scope} is not valid.")
-    secret = form.get("client_secret")
+    refusal = authenticate_client(fake.scenario, tenant_name, client_id, app, req)
+    if refusal is not None:
+        return refusal
+    return Reply(200, {"token_type": "Bearer", "expires_in": ENTRA_TOKEN_LIFETIME,
+                       "ext_expires_in": ENTRA_TOKEN_LIFETIME,
+                       "access_token": issue_access_token(fake, guid, client_id, audience,
+                                                          int(time.time()))})
+
+
+def issue_access_token(fake, tenant_guid, client_id, audience, now):
+    """An Entra access token for an app or managed identity, as the ACR exchange accepts it."""
+    return fake.signer.sign({
+        "aud": audience, "iss": f"https://sts.windows.net/{tenant_guid}/", "tid": tenant_guid,
+        "appid": client_id, "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_guid}/{client_id}")),
+        "iat": now, "nbf": now, "exp": now + ENTRA_TOKEN_LIFETIME,
+    })
+
+
+def authenticate_client(scenario, tenant_name, client_id, app, req):
+    """None if the request proves it is the app (by secret or by assertion), else the Entra error.
+
+    Exactly one credential: client_secret, or client_assertion with the jwt-bearer type.
+    """
+    form = req.form
+    assertion_fields = {"client_assertion", "client_assertion_type"} & form.keys()
+    if not assertion_fields:
+        return check_secret(form.get("client_secret"), client_id, app)
+    if ("client_secret" in form or len(assertion_fields) == 1
+            or form["client_assertion_type"] != JWT_BEARER):
+        return entra_error(401, "invalid_client", 7000215,
+                           f"Invalid client credential presented for app '{client_id}'. Send either "
+                           "client_secret, or client_assertion together with client_assertion_type "
+                           f"'{JWT_BEARER}'.")
+    try:
+        check_assertion(scenario, tenant_name, client_id, app, req)
+    except Refused as refusal:
+        return refusal.reply
+    return None
+
+
+def check_secret(secret, client_id, app):
     if secret in app["expired_secrets"]:
         return entra_error(401, "invalid_client", 7000222,
                            f"The provided client secret keys for app '{client_id}' are expired. "
@@ -396,14 +541,142 @@ def entra_token(fake, tenant_name, req):
                            "Invalid client secret provided. Ensure the secret being sent in the "
                            "request is the client secret value, not the client secret ID, for a "
                            f"secret added to app '{client_id}'.")
-    now = int(time.time())
-    token = fake.signer.sign({
-        "aud": audience, "iss": f"https://sts.windows.net/{guid}/", "tid": guid,
-        "appid": client_id, "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{guid}/{client_id}")),
-        "iat": now, "nbf": now, "exp": now + ENTRA_TOKEN_LIFETIME,
-    })
-    return Reply(200, {"token_type": "Bearer", "expires_in": ENTRA_TOKEN_LIFETIME,
-                       "ext_expires_in": ENTRA_TOKEN_LIFETIME, "access_token": token})
+    return None
+
+
+# --------------------------------------------------------------------------- client assertions
+
+class Refused(Exception):
+    """A check failed; carries the Entra error to answer with, so the checks read top to bottom."""
+
+    def __init__(self, reply):
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def malformed(reason):
+    return Refused(entra_error(400, "invalid_request", 50027,
+                               f"JWT token is invalid or malformed. [Reason - {reason}]"))
+
+
+def bad_signature(client_id, reason):
+    return Refused(entra_error(401, "invalid_client", 700027,
+                               f"Client assertion failed signature validation. [Reason - {reason}, "
+                               f"Client id: '{client_id}']"))
+
+
+def _utc(seconds):
+    if seconds is None:
+        return "(not given)"
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc).isoformat()
+    except (OverflowError, ValueError, OSError):  # a test's absurd claim must not crash the fake
+        return str(seconds)
+
+
+def check_time_range(claims, max_lifetime=None):
+    """exp must be in the future and nbf, if given, at most the clock skew ahead of now.
+
+    Certificate assertions (max_lifetime given) must carry nbf and last at most max_lifetime.
+    """
+    exp = numeric_claim(claims, "exp")
+    nbf = numeric_claim(claims, "nbf") if max_lifetime is not None or "nbf" in claims else None
+    now = time.time()
+    too_long = max_lifetime is not None and exp - nbf > max_lifetime
+    if exp <= now or (nbf is not None and nbf > now + ASSERTION_CLOCK_SKEW) or too_long:
+        raise Refused(entra_error(400, "invalid_client", 700024,
+                                  "Client assertion is not within its valid time range. "
+                                  f"Current time: {_utc(now)}, assertion valid from {_utc(nbf)}, "
+                                  f"expiry time of assertion {_utc(exp)}."
+                                  + (f" The lifetime may be at most {max_lifetime} seconds."
+                                     if too_long else "")))
+
+
+def numeric_claim(claims, name):
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise malformed(f"The claim '{name}' is missing or is not a number")
+    return value
+
+
+def check_assertion(scenario, tenant_name, client_id, app, req):
+    """Raise Refused unless client_assertion proves the app, by certificate or by federation.
+
+    A thumbprint in the header means a certificate of the app signed it; otherwise the
+    assertion is a token from an external issuer (a Kubernetes service-account token).
+    """
+    try:
+        jwt = parse_jwt(req.form["client_assertion"])
+    except InvalidToken as why:
+        raise malformed(why) from None
+    req.record["assertion"] = {"header": jwt.header, "claims": jwt.claims}
+    if "x5t#S256" in jwt.header or "x5t" in jwt.header:
+        # The audience is the token endpoint exactly as this request addressed it.
+        check_certificate_assertion(jwt, client_id, app,
+                                    f"https://{req.host}/{tenant_name}/oauth2/v2.0/token")
+    else:
+        check_federated_assertion(scenario, jwt, client_id, app)
+
+
+def registered_certificate_key(jwt, client_id, app):
+    """The public key of the app's certificate that the header names by thumbprint.
+
+    PS256 must name it by x5t#S256; RS256 by x5t#S256 or by the older SHA-1 x5t.
+    """
+    alg = jwt.header.get("alg")
+    if alg not in SIGNATURE_PADDINGS:
+        raise bad_signature(client_id, f"The algorithm '{alg}' is not supported; use PS256 or RS256")
+    parameters = ("x5t#S256",) if alg == "PS256" else ("x5t#S256", "x5t")
+    parameter = next((name for name in parameters if name in jwt.header), None)
+    if parameter is None:
+        raise bad_signature(client_id, "A PS256 client assertion must carry the x5t#S256 header")
+    thumbprint = str(jwt.header[parameter])
+    key = app["certificates"][parameter].get(thumbprint)
+    if key is None:
+        raise bad_signature(client_id, f"The key was not found., Thumbprint of key used by client: "
+                                       f"'{thumbprint}'. The certificate with identifier used to sign "
+                                       "the client assertion is not registered on application")
+    return key
+
+
+def check_certificate_assertion(jwt, client_id, app, token_url):
+    key = registered_certificate_key(jwt, client_id, app)
+    if not signature_valid(key, jwt.header["alg"], jwt):
+        raise bad_signature(client_id, "The provided signature value did not match the expected "
+                                       "signature value")
+    claims = jwt.claims
+    if claims.get("aud") != token_url:
+        raise malformed(f"The claim 'aud' is '{claims.get('aud')}', expected '{token_url}'")
+    for name in ("iss", "sub"):
+        if claims.get(name) != client_id:
+            raise malformed(f"The claim '{name}' is '{claims.get(name)}', expected the client id "
+                            f"'{client_id}'")
+    if not claims.get("jti"):
+        raise malformed("The claim 'jti' is missing")
+    check_time_range(claims, ASSERTION_MAX_LIFETIME)
+
+
+def check_federated_assertion(scenario, jwt, client_id, app):
+    claims = jwt.claims
+    issuer = claims.get("iss")
+    keys = scenario.issuers.get(issuer) if isinstance(issuer, str) else None
+    if keys is None:
+        raise Refused(entra_error(400, "invalid_grant", 700211,
+                                  "No matching federated identity record found for presented "
+                                  f"assertion issuer '{issuer}'. Please note that the matching is done "
+                                  "using a case-sensitive comparison."))
+    if jwt.header.get("alg") != "RS256" or not any(signature_valid(key, "RS256", jwt) for key in keys):
+        raise bad_signature(client_id, f"The signature does not verify with any key of issuer "
+                                       f"'{issuer}'")
+    audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+    if not any((issuer, claims.get("sub")) == (record_issuer, subject) and audience in audiences
+               for record_issuer, subject, audience in app["federated"]):
+        raise Refused(entra_error(400, "invalid_grant", 70021,
+                                  "No matching federated identity record found for presented "
+                                  f"assertion. Assertion Issuer: '{issuer}'. Assertion Subject: "
+                                  f"'{claims.get('sub')}'. Assertion Audience: "
+                                  f"'{','.join(map(str, audiences))}'."))
+    check_time_range(claims)
 
 
 # --------------------------------------------------------------------------- ACR
@@ -537,7 +810,111 @@ def registry_ping(fake, req):
     return reply
 
 
+# --------------------------------------------------------------------------- managed identity
+
+IDENTITY_PATH = "/metadata/identity/oauth2/token"
+IDENTITY_SELECTORS = ("client_id", "object_id", "msi_res_id")
+
+
+@dataclass(frozen=True)
+class IdentityService:
+    """What differs between Arc's HIMDS and the VM's IMDS; the token request is otherwise alike."""
+    name: str              # listener, request-log endpoint, fault endpoint and ports.json key
+    api_versions: tuple
+    challenge: bool        # HIMDS first makes the caller prove it can read a root-only key file
+    extra_fields: tuple    # (name, value) pairs only this service puts in a token response
+
+
+HIMDS = IdentityService("himds", ("2019-11-01", "2020-06-01"), True, ())
+IMDS = IdentityService("imds", ("2018-02-01", "2019-08-01"), False, (("refresh_token", ""),))
+
+
+def identity_error(status, error, description):
+    return Reply(status, {"error": error, "error_description": description})
+
+
+def identity_token(fake, service, req):
+    """GET /metadata/identity/oauth2/token: an Entra access token for one of the machine's identities.
+
+    Numbers in the answer are strings, as both real endpoints send them.
+    """
+    if req.path != IDENTITY_PATH or req.method != "GET":
+        return Reply(404, {"error": "not found"})
+    if req.headers.get("metadata") != "true":
+        return identity_error(400, "invalid_request", "Required metadata header not specified")
+    if req.query.get("api-version") not in service.api_versions:
+        return identity_error(400, "invalid_request", f"api-version '{req.query.get('api-version')}' "
+                                                      f"is missing or not one of {service.api_versions}")
+    if service.challenge:
+        refusal = check_himds_key(fake, req)
+        if refusal is not None:
+            return refusal
+    resource = req.query.get("resource", "")
+    if resource not in fake.scenario.audiences:
+        return identity_error(400, "invalid_resource", f"AADSTS500011: The resource principal named "
+                                                       f"'{resource}' was not found in the tenant.")
+    if sum(name in req.query for name in IDENTITY_SELECTORS) > 1:
+        return identity_error(400, "invalid_request",
+                              f"Give at most one of {', '.join(IDENTITY_SELECTORS)}")
+    host = fake.scenario.identity_hosts.get(service.name)
+    client_id = select_identity(host, req.query) if host else None
+    if client_id is None:
+        return identity_error(400, "invalid_request", "Identity not found")
+    now = int(time.time())
+    return Reply(200, {
+        "access_token": issue_access_token(fake, host.tenant, client_id, resource, now),
+        "client_id": client_id, "expires_in": str(ENTRA_TOKEN_LIFETIME),
+        "expires_on": str(now + ENTRA_TOKEN_LIFETIME), "not_before": str(now), "resource": resource,
+        "token_type": "Bearer", **dict(service.extra_fields),
+    })
+
+
+def select_identity(host, query):
+    """The client id of the identity the query names (none named: the system-assigned one), or None."""
+    named = [(name, query[name]) for name in IDENTITY_SELECTORS if name in query]
+    if not named or host.ignore_client_id:
+        return host.system_client_id
+    (selector, value), = named
+    for client_id, details in host.user_assigned.items():
+        if value == (client_id if selector == "client_id" else details.get(selector)):
+            return client_id
+    return None
+
+
+def check_himds_key(fake, req):
+    """None if Authorization is 'Basic <contents of an announced key file>', else a new challenge."""
+    scheme, _, key = req.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic" and key in fake.himds_keys:
+        return None
+    return himds_challenge(fake, req)
+
+
+def himds_challenge(fake, req):
+    """401 naming a key file that only root can read: reading it proves the caller's privilege.
+
+    The file gets a fresh random key, unless the scenario announces a file that already exists
+    (a test prepared it, say a huge one): then its contents are the key.
+    """
+    host = fake.scenario.identity_hosts.get("himds")
+    name = str(uuid.uuid4())
+    if host is not None and host.realm_path_override:
+        path = Path(host.realm_path_override.replace("{uuid}", name))
+    else:
+        path = Path(host.key_dir if host is not None and host.key_dir else fake.key_dir) / f"{name}.key"
+    try:
+        if not os.path.lexists(path):  # lexists: never write through a test's dangling symlink
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _write(path, os.urandom(32).hex().encode(), 0o600)
+        # http.server hands header values over decoded as Latin-1: compare in the same terms.
+        fake.himds_keys.add(path.read_bytes().decode("latin-1"))
+    except OSError as why:
+        return identity_error(500, "server_error", f"the fake cannot prepare the key file: {why}")
+    req.record["key_file"] = str(path)
+    return Reply(401, None, {"WWW-Authenticate": f"Basic realm={path}"})
+
+
 # --------------------------------------------------------------------------- TLS listener
+# (ServiceHandler, the recording and fault plumbing, is shared with the identity listeners.)
 
 ENTRA_PATH = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$")
 FIXED_PATHS = {"/oauth2/exchange": "exchange", "/oauth2/token": "token", "/v2/": "v2"}
@@ -591,21 +968,34 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class TlsHandler(JsonHandler):
+class ServiceHandler(JsonHandler):
+    """A listener whose requests are recorded and can be faulted; subclasses name and route them."""
+
     def do_GET(self):
         self.serve()
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def endpoint(self, path):
+        """The name this request is recorded and faulted under."""
+        raise NotImplementedError
+
+    def answer(self, endpoint, req):
+        """The Reply the service gives when no fault replaces it."""
+        raise NotImplementedError
+
+    def via_proxy(self):
+        return False
 
     def serve(self):
         fake = self.server.fake
         url = urlsplit(self.path)
         body = self.read_body()
         req = self.parse(url, body)
-        endpoint = classify(url.path)
+        endpoint = self.endpoint(url.path)
         entry = {"endpoint": endpoint, "method": req.method, "host": req.host, "path": url.path,
                  "query": req.query, "headers": req.headers, "form": req.form,
-                 "via_proxy": self.client_address[1] in fake.proxied_ports}
+                 "via_proxy": self.via_proxy()}
         fake.recorder.arrive(entry)
         fault = fake.faults.take(endpoint) or {}
         time.sleep(fake.scenario.delay + fault.get("delay_ms", 0) / 1000)
@@ -613,8 +1003,8 @@ class TlsHandler(JsonHandler):
             fake.recorder.finish(entry, fault["action"])
             self.drop_connection(fault["action"])
             return
-        reply = fault_reply(fault) if "status" in fault else route(fake, endpoint, req)
-        fake.recorder.finish(entry, reply.status)
+        reply = fault_reply(fault) if "status" in fault else self.answer(endpoint, req)
+        fake.recorder.finish(entry, reply.status, req.record)
         self.send_reply(reply)
 
     def parse(self, url, body):
@@ -640,6 +1030,39 @@ class TlsHandler(JsonHandler):
             # Linger 0 makes close() send RST instead of FIN: the client sees a connection reset.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
+
+
+class TlsHandler(ServiceHandler):
+    def endpoint(self, path):
+        return classify(path)
+
+    def answer(self, endpoint, req):
+        return route(self.server.fake, endpoint, req)
+
+    def via_proxy(self):
+        return self.client_address[1] in self.server.fake.proxied_ports
+
+
+# --------------------------------------------------------------------------- identity listeners
+
+class IdentityHandler(ServiceHandler):
+    """Plain HTTP, like the real ones: every request on the listener counts as its service's."""
+
+    service = None  # an IdentityService, set by the subclass
+
+    def endpoint(self, _path):
+        return self.service.name
+
+    def answer(self, _endpoint, req):
+        return identity_token(self.server.fake, self.service, req)
+
+
+class HimdsHandler(IdentityHandler):
+    service = HIMDS
+
+
+class ImdsHandler(IdentityHandler):
+    service = IMDS
 
 
 # --------------------------------------------------------------------------- proxy listener
@@ -797,9 +1220,12 @@ def main():
 
     cert, key, ca = make_pki(args.state_dir)
     tls = TlsServer(TlsHandler, cert, key)
-    fake = Fake(tls.server_address[1], scenario)
+    key_dir = args.state_dir / "azcmagent-tokens"
+    key_dir.mkdir(mode=0o700, exist_ok=True)  # there before the first challenge, as on an Arc machine
+    fake = Fake(tls.server_address[1], scenario, key_dir)
     tls.fake = fake
-    servers = {"tls": tls, "proxy": Server(ProxyHandler, fake), "admin": Server(AdminHandler, fake)}
+    servers = {"tls": tls, "proxy": Server(ProxyHandler, fake), "admin": Server(AdminHandler, fake),
+               "himds": Server(HimdsHandler, fake), "imds": Server(ImdsHandler, fake)}
 
     # Block the stop signals before starting threads (they inherit the mask) so that only
     # sigwait below sees them, and shutdown runs in the main thread.

@@ -4,8 +4,8 @@ container runtime makes with the credentials the plugin returned. Standard libra
 
 Used as a module by tests/integration/harness.py and as a command by scripts/demo:
   fake_client.py --state-dir DIR port NAME                  print a port from ports.json
-  fake_client.py --state-dir DIR requests                   table of the TLS requests seen
-  fake_client.py --state-dir DIR count                      number of TLS requests seen
+  fake_client.py --state-dir DIR requests                   table of the requests seen (all listeners)
+  fake_client.py --state-dir DIR count                      number of requests seen
   fake_client.py --state-dir DIR reset                      forget requests, CONNECTs and faults
   fake_client.py --state-dir DIR connects                   CONNECT targets the proxy saw
   fake_client.py --state-dir DIR check-token REGISTRY REPO  refresh token on stdin; exit 0 if accepted
@@ -76,6 +76,35 @@ class FakeClient:
     def clear_faults(self):
         self.admin("DELETE", "/faults")
 
+    def identity_endpoint(self, service):
+        """IDENTITY_ENDPOINT of the fake "himds" (Azure Arc) or "imds" (Azure VM) listener."""
+        return f"http://127.0.0.1:{self.ports[service]}/metadata/identity/oauth2/token"
+
+    def call(self, listener, method, path, host=None, form=None, headers=None):
+        """One request straight to a listener ("tls", "himds" or "imds"), no proxy involved.
+
+        `host` is the Host header (the TLS listener routes registries by it); `form` is sent
+        url-encoded. Returns (status, response headers, decoded JSON body or None).
+        """
+        if listener == "tls":
+            connection = http.client.HTTPSConnection(
+                "localhost", self.ports["tls"], timeout=10,
+                context=ssl.create_default_context(cafile=self.ca))
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", self.ports[listener], timeout=10)
+        all_headers = {**({"Host": host} if host else {}), **(headers or {})}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            data = response.read()
+            return response.status, response.headers, json.loads(data) if data else None
+        finally:
+            connection.close()
+
     def _registry_connection(self, registry):
         """HTTPS connection to the fake as `registry`, with the certificate checked for that name.
 
@@ -123,7 +152,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--state-dir", required=True)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("port").add_argument("name", choices=["tls", "proxy", "admin"])
+    commands.add_parser("port").add_argument("name",
+                                             choices=["tls", "proxy", "admin", "himds", "imds"])
     commands.add_parser("requests")
     commands.add_parser("count")
     commands.add_parser("connects")

@@ -7,7 +7,6 @@ TLS, trusting the fake's CA) and check statuses, bodies, recording, faults and t
 
 import base64
 import http.client
-import json
 import re
 import socket
 import ssl
@@ -40,21 +39,7 @@ class FakeAzureTest(IntegrationTestCase):
 
     def call(self, method, path, host=REGISTRY, form=None, headers=None):
         """One HTTPS request to the TLS listener as `host`; returns (status, headers, JSON body)."""
-        context = ssl.create_default_context(cafile=self.fake.ca)
-        connection = http.client.HTTPSConnection("localhost", self.fake.ports["tls"],
-                                                 context=context, timeout=10)
-        all_headers = {"Host": host, **(headers or {})}
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body=body, headers=all_headers)
-            response = connection.getresponse()
-            data = response.read()
-            return response.status, response.headers, json.loads(data) if data else None
-        finally:
-            connection.close()
+        return self.fake.call("tls", method, path, host, form, headers)
 
     def entra(self, tenant=TENANT, **changes):
         form = {"grant_type": "client_credentials", "client_id": CLIENT, "client_secret": SECRET,

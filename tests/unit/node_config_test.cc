@@ -30,10 +30,10 @@ absl::StatusOr<NodeConfig> Parse(const std::string& json, bool is_private = true
 TEST(NodeConfigTest, MinimalConfigGetsPublicCloudDefaults) {
   absl::StatusOr<NodeConfig> config = Parse(Minimal());
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->tenant_id, kTenant);
-  EXPECT_EQ(config->client_id, kClient);
-  EXPECT_EQ(config->client_secret_file, "/etc/acr/secret");
-  EXPECT_TRUE(config->inline_client_secret.empty());
+  EXPECT_EQ(config->identity.tenant_id, kTenant);
+  EXPECT_EQ(config->identity.client_id, kClient);
+  EXPECT_EQ(config->identity.client_secret_file, "/etc/acr/secret");
+  EXPECT_TRUE(config->identity.inline_client_secret.empty());
   EXPECT_EQ(config->cloud.name, "AzurePublicCloud");
   EXPECT_EQ(config->cloud.authority_host, "https://login.microsoftonline.com");
   EXPECT_EQ(config->cloud.acr_suffix, "azurecr.io");
@@ -87,6 +87,19 @@ TEST(NodeConfigTest, Mirrors) {
                                                 {"registry.local:5000", "registry.contoso.com"}}));
 }
 
+TEST(NodeConfigTest, IdentitiesMapRegistriesToOtherTenants) {
+  absl::StatusOr<NodeConfig> config = Parse(Minimal(R"(,"identities":[
+      {"registries":["TeamB.azurecr.io","teamb2.azurecr.io"],"tenantId":"contoso.onmicrosoft.com",
+       "clientId":"99999999-2222-3333-4444-555555555555","clientCertificateFile":"/etc/b.pem"}])"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->identities.size(), 1u);
+  const RegistryIdentity& b = config->identities[0];
+  EXPECT_EQ(b.registries, (std::vector<std::string>{"teamb.azurecr.io", "teamb2.azurecr.io"}));
+  EXPECT_EQ(b.identity.tenant_id, "contoso.onmicrosoft.com");
+  EXPECT_EQ(b.identity.credential, NodeCredential::kClientCertificate);
+  EXPECT_EQ(config->identity.credential, NodeCredential::kClientSecret) << "the default stays";
+}
+
 TEST(NodeConfigTest, AcceptsUpstreamAzureJson) {
   absl::StatusOr<NodeConfig> config =
       Parse(std::string(R"({"cloud":"AzureUSGovernment","tenantID":")") + kTenant +
@@ -95,9 +108,9 @@ TEST(NodeConfigTest, AcceptsUpstreamAzureJson) {
       "useManagedIdentityExtension":false,"userAssignedIdentityID":"","useInstanceMetadata":true})");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->cloud.name, "AzureUSGovernmentCloud");
-  EXPECT_EQ(config->client_id, kClient);
-  EXPECT_EQ(config->inline_client_secret, "s3cr3t-value");
-  EXPECT_THAT(config->inline_client_secret_origin, HasSubstr("aadClientSecret"));
+  EXPECT_EQ(config->identity.client_id, kClient);
+  EXPECT_EQ(config->identity.inline_client_secret, "s3cr3t-value");
+  EXPECT_THAT(config->identity.inline_client_secret_origin, HasSubstr("aadClientSecret"));
 }
 
 TEST(NodeConfigTest, InlineSecretRequiresAPrivateFile) {
@@ -118,10 +131,10 @@ TEST(NodeConfigTest, EnvironmentFillsGaps) {
              {"AZURE_CLIENT_SECRET", "from-env-secret"},
              {"AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"}});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->tenant_id, kTenant);
-  EXPECT_EQ(config->client_id, kClient);
-  EXPECT_EQ(config->inline_client_secret, "from-env-secret");
-  EXPECT_EQ(config->inline_client_secret_origin, "AZURE_CLIENT_SECRET");
+  EXPECT_EQ(config->identity.tenant_id, kTenant);
+  EXPECT_EQ(config->identity.client_id, kClient);
+  EXPECT_EQ(config->identity.inline_client_secret, "from-env-secret");
+  EXPECT_EQ(config->identity.inline_client_secret_origin, "AZURE_CLIENT_SECRET");
   EXPECT_EQ(config->cloud.authority_host, "https://login.microsoftonline.us");
 }
 
@@ -130,9 +143,9 @@ TEST(NodeConfigTest, FileWinsOverEnvironment) {
       Minimal(), true,
       {{"AZURE_TENANT_ID", "contoso.onmicrosoft.com"}, {"AZURE_CLIENT_SECRET", "from-env-secret"}});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->tenant_id, kTenant);
-  EXPECT_EQ(config->client_secret_file, "/etc/acr/secret");
-  EXPECT_TRUE(config->inline_client_secret.empty());
+  EXPECT_EQ(config->identity.tenant_id, kTenant);
+  EXPECT_EQ(config->identity.client_secret_file, "/etc/acr/secret");
+  EXPECT_TRUE(config->identity.inline_client_secret.empty());
 }
 
 TEST(NodeConfigTest, CertificateAndFederatedCredentials) {
@@ -141,16 +154,16 @@ TEST(NodeConfigTest, CertificateAndFederatedCredentials) {
             R"(","clientCertificateFile":"/etc/acr/cert.pem",
       "clientCertificatePasswordFile":"/etc/acr/pw","clientCertificateSignature":"RS256"})");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->credential, NodeCredential::kClientCertificate);
-  EXPECT_EQ(config->client_certificate_file, "/etc/acr/cert.pem");
-  EXPECT_EQ(config->client_certificate_password_file, "/etc/acr/pw");
-  EXPECT_EQ(config->assertion_algorithm, "RS256");
+  EXPECT_EQ(config->identity.credential, NodeCredential::kClientCertificate);
+  EXPECT_EQ(config->identity.client_certificate_file, "/etc/acr/cert.pem");
+  EXPECT_EQ(config->identity.client_certificate_password_file, "/etc/acr/pw");
+  EXPECT_EQ(config->identity.assertion_algorithm, "RS256");
 
   config = Parse(std::string(R"({"tenantId":")") + kTenant + R"(","clientId":")" + kClient +
                  R"(","federatedTokenFile":"/var/run/token"})");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->credential, NodeCredential::kFederatedTokenFile);
-  EXPECT_EQ(config->federated_token_file, "/var/run/token");
+  EXPECT_EQ(config->identity.credential, NodeCredential::kFederatedTokenFile);
+  EXPECT_EQ(config->identity.federated_token_file, "/var/run/token");
 }
 
 TEST(NodeConfigTest, EnvironmentCredentialsInAzureSdkOrder) {
@@ -164,26 +177,26 @@ TEST(NodeConfigTest, EnvironmentCredentialsInAzureSdkOrder) {
                                             {"AZURE_CLIENT_CERTIFICATE_PASSWORD", "pw-1234"},
                                             {"AZURE_FEDERATED_TOKEN_FILE", "/t"}});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->credential, NodeCredential::kClientCertificate);
-  EXPECT_EQ(config->inline_certificate_password, "pw-1234");
+  EXPECT_EQ(config->identity.credential, NodeCredential::kClientCertificate);
+  EXPECT_EQ(config->identity.inline_certificate_password, "pw-1234");
   config = with({{"AZURE_FEDERATED_TOKEN_FILE", "/t"}});
   ASSERT_TRUE(config.ok());
-  EXPECT_EQ(config->credential, NodeCredential::kFederatedTokenFile);
+  EXPECT_EQ(config->identity.credential, NodeCredential::kFederatedTokenFile);
 }
 
 TEST(NodeConfigTest, NoCredentialMeansServiceAccountTokensOnly) {
   absl::StatusOr<NodeConfig> config = Parse(std::string(R"({"tenantId":")") + kTenant + R"("})");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->credential, NodeCredential::kNone);
-  EXPECT_EQ(config->tenant_id, kTenant);
-  EXPECT_TRUE(config->client_id.empty());
+  EXPECT_EQ(config->identity.credential, NodeCredential::kNone);
+  EXPECT_EQ(config->identity.tenant_id, kTenant);
+  EXPECT_TRUE(config->identity.client_id.empty());
 }
 
 TEST(NodeConfigTest, TenantMayBeADomain) {
   absl::StatusOr<NodeConfig> config = Parse(std::string(R"({"tenantId":"contoso.onmicrosoft.com",
       "clientId":")") + kClient + R"(","clientSecretFile":"/s"})");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->tenant_id, "contoso.onmicrosoft.com");
+  EXPECT_EQ(config->identity.tenant_id, "contoso.onmicrosoft.com");
 }
 
 struct ConfigError {
@@ -233,6 +246,26 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigError{Minimal(R"(,"cloud":"AzureGermanCloud")"), "unknown cloud 'AzureGermanCloud'"},
         ConfigError{Minimal(R"(,"cloud":7)"), "'cloud' must be a string"},
         ConfigError{Minimal(R"(,"mirrors":["a"])"), "'mirrors' must map source registries"},
+        ConfigError{Minimal(R"(,"identities":{})"), "'identities' must be a list"},
+        ConfigError{Minimal(R"(,"identities":[{"registries":["b.azurecr.io"],"cloud":"x"}])"),
+                    "identities[0]: unknown key 'cloud'"},
+        ConfigError{Minimal(R"(,"identities":[{"tenantId":"t.example","clientSecretFile":"/s",
+                    "clientId":"99999999-2222-3333-4444-555555555555"}])"),
+                    "identities[0]: 'registries' must list the login servers"},
+        ConfigError{Minimal(R"(,"identities":[{"registries":["evil.example.com"]}])"),
+                    "identities[0]: \"evil.example.com\" is not an ACR login server"},
+        ConfigError{Minimal(R"(,"identities":[{"registries":["b.azurecr.io"],
+                    "tenantId":"t.example","clientId":"99999999-2222-3333-4444-555555555555"}])"),
+                    "identities[0]: no credential"},
+        ConfigError{Minimal(R"(,"identities":[{"registries":["b.azurecr.io"],
+                    "clientId":"99999999-2222-3333-4444-555555555555","clientSecretFile":"/s"}])"),
+                    "identities[0]: no tenant ID"},
+        ConfigError{Minimal(R"(,"identities":[
+                    {"registries":["b.azurecr.io"],"tenantId":"t.example","clientSecretFile":"/s",
+                     "clientId":"99999999-2222-3333-4444-555555555555"},
+                    {"registries":["B.azurecr.io"],"tenantId":"u.example","clientSecretFile":"/s",
+                     "clientId":"99999999-2222-3333-4444-555555555555"}])"),
+                    "identities[1]: \"B.azurecr.io\" is mapped to more than one identity"},
         ConfigError{Minimal(R"(,"mirrors":{"mcr.microsoft.com":"evil.example.com"})"),
                     "mirror target for 'mcr.microsoft.com' is not an ACR login server"},
         ConfigError{Minimal(R"(,"mirrors":{"mcr.microsoft.com":"a.azurecr.io.evil.test"})"),

@@ -38,10 +38,11 @@ std::string EntraError(const std::string& error, int code) {
 class ProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    config_.tenant_id = kTenant;
-    config_.client_id = kClient;
-    config_.credential = NodeCredential::kClientSecret;
-    config_.client_secret_file = dir_.WriteFile("secret", absl::StrCat(kSecret, "\n"), 0600);
+    config_.identity.tenant_id = kTenant;
+    config_.identity.client_id = kClient;
+    config_.identity.credential = NodeCredential::kClientSecret;
+    config_.identity.client_secret_file =
+        dir_.WriteFile("secret", absl::StrCat(kSecret, "\n"), 0600);
     config_.cloud = *CloudByName("AzurePublicCloud");
     env_.clock = &clock_;
     env_.cache = cache_.get();
@@ -175,7 +176,7 @@ TEST_F(ProviderTest, NonAcrImagesGetNoCredentialsAndNoNetwork) {
 }
 
 TEST_F(ProviderTest, BadSecretFileStopsBeforeAnyRequest) {
-  ASSERT_EQ(chmod(config_.client_secret_file.c_str(), 0644), 0);
+  ASSERT_EQ(chmod(config_.identity.client_secret_file.c_str(), 0644), 0);
   absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
   ASSERT_FALSE(response.ok());
   EXPECT_THAT(response.status().message(), HasSubstr("chmod 600"));
@@ -229,7 +230,7 @@ TEST_F(ProviderTest, SecretMessagesNameTheSecretFile) {
   absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
   ASSERT_FALSE(response.ok());
   EXPECT_THAT(response.status().message(),
-              HasSubstr("client secret file " + config_.client_secret_file));
+              HasSubstr("client secret file " + config_.identity.client_secret_file));
 }
 
 TEST_F(ProviderTest, EntraOutageIsRetriedThenReported) {
@@ -466,10 +467,10 @@ class IdentityTest : public CachingProviderTest {
 };
 
 TEST_F(IdentityTest, CertificateSignsAFreshAssertionForTheTokenEndpoint) {
-  config_.credential = NodeCredential::kClientCertificate;
-  config_.client_certificate_file = dir_.WriteFile("cert.pem", kPem, 0600);
-  config_.client_certificate_password_file = dir_.WriteFile("pw", "key-password\n", 0600);
-  config_.assertion_algorithm = "RS256";
+  config_.identity.credential = NodeCredential::kClientCertificate;
+  config_.identity.client_certificate_file = dir_.WriteFile("cert.pem", kPem, 0600);
+  config_.identity.client_certificate_password_file = dir_.WriteFile("pw", "key-password\n", 0600);
+  config_.identity.assertion_algorithm = "RS256";
   PushColdRefresh();
   ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
 
@@ -497,12 +498,12 @@ TEST_F(IdentityTest, CertificateSignsAFreshAssertionForTheTokenEndpoint) {
 }
 
 TEST_F(IdentityTest, CertificateFileIsCheckedBeforeAnyRequest) {
-  config_.credential = NodeCredential::kClientCertificate;
-  config_.client_certificate_file = dir_.WriteFile("cert.pem", kPem, 0644);
+  config_.identity.credential = NodeCredential::kClientCertificate;
+  config_.identity.client_certificate_file = dir_.WriteFile("cert.pem", kPem, 0644);
   absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
   ASSERT_FALSE(response.ok());
   EXPECT_THAT(response.status().message(), HasSubstr("chmod 600"));
-  config_.client_certificate_file =
+  config_.identity.client_certificate_file =
       dir_.WriteFile("only-cert.pem", "-----BEGIN CERTIFICATE-----\n", 0600);
   response = Provide("myacr.azurecr.io/app");
   ASSERT_FALSE(response.ok());
@@ -512,15 +513,15 @@ TEST_F(IdentityTest, CertificateFileIsCheckedBeforeAnyRequest) {
 }
 
 TEST_F(IdentityTest, UnregisteredCertificateExplainsTheFix) {
-  config_.credential = NodeCredential::kClientCertificate;
-  config_.client_certificate_file = dir_.WriteFile("cert.pem", kPem, 0600);
+  config_.identity.credential = NodeCredential::kClientCertificate;
+  config_.identity.client_certificate_file = dir_.WriteFile("cert.pem", kPem, 0600);
   transport_.PushJson(401, EntraError("invalid_client", 700027));
   absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
   ASSERT_FALSE(response.ok());
   EXPECT_THAT(response.status().message(), HasSubstr("AADSTS700027"));
   EXPECT_THAT(response.status().message(),
               HasSubstr(absl::StrCat("az ad app credential reset --id ", kClient, " --cert")));
-  EXPECT_THAT(response.status().message(), HasSubstr(config_.client_certificate_file));
+  EXPECT_THAT(response.status().message(), HasSubstr(config_.identity.client_certificate_file));
 }
 
 TEST_F(IdentityTest, ServiceAccountTokenIsTheAssertionAndAnnotationsPickTheApp) {
@@ -578,7 +579,7 @@ TEST_F(IdentityTest, BadServiceAccountInputIsNamed) {
   response = ProvideForPod("not-a-jwt");
   ASSERT_FALSE(response.ok());
   EXPECT_THAT(response.status().message(), HasSubstr("serviceAccountToken"));
-  config_.client_id.clear();
+  config_.identity.client_id.clear();
   response = ProvideForPod(ServiceAccountToken("s"));
   ASSERT_FALSE(response.ok());
   EXPECT_THAT(response.status().message(), HasSubstr("kubernetes.azure.com/acr-client-id"));
@@ -597,9 +598,9 @@ TEST_F(IdentityTest, NoFederatedRecordNamesIssuerAndSubject) {
 }
 
 TEST_F(IdentityTest, FederatedTokenFileIsReadAtEachSignIn) {
-  config_.credential = NodeCredential::kFederatedTokenFile;
+  config_.identity.credential = NodeCredential::kFederatedTokenFile;
   const std::string first = ServiceAccountToken("system:serviceaccount:ci:runner");
-  config_.federated_token_file = dir_.WriteFile("token", first + "\n", 0600);
+  config_.identity.federated_token_file = dir_.WriteFile("token", first + "\n", 0600);
   PushColdRefresh();
   ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
   EXPECT_EQ(ParseForm(transport_.sent[0].body).at("client_assertion"), first);
@@ -616,16 +617,38 @@ TEST_F(IdentityTest, FederatedTokenFileIsReadAtEachSignIn) {
 }
 
 TEST_F(IdentityTest, FederatedTokenFileMustHoldAJwt) {
-  config_.credential = NodeCredential::kFederatedTokenFile;
-  config_.federated_token_file = dir_.WriteFile("token", "opaque", 0600);
+  config_.identity.credential = NodeCredential::kFederatedTokenFile;
+  config_.identity.federated_token_file = dir_.WriteFile("token", "opaque", 0600);
   absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
   ASSERT_FALSE(response.ok());
   EXPECT_THAT(response.status().message(), HasSubstr("federated token file"));
   EXPECT_THAT(response.status().message(), HasSubstr("it must hold one JWT"));
 }
 
+TEST_F(IdentityTest, EachRegistrySignsInWithItsMappedIdentity) {
+  const std::string other_client = "22222222-3333-4444-5555-666666666666";
+  RegistryIdentity team_b;
+  team_b.registries = {"teamb.azurecr.io"};
+  team_b.identity.tenant_id = "fabrikam.onmicrosoft.com";
+  team_b.identity.client_id = other_client;
+  team_b.identity.credential = NodeCredential::kClientSecret;
+  team_b.identity.client_secret_file = dir_.WriteFile("secret-b", "team-b-secret", 0600);
+  config_.identities = {team_b};
+
+  PushColdRefresh();
+  ASSERT_TRUE(Provide("TeamB.azurecr.io/app").ok());
+  EXPECT_THAT(transport_.sent[0].url, HasSubstr("/fabrikam.onmicrosoft.com/oauth2/v2.0/token"));
+  EXPECT_EQ(ParseForm(transport_.sent[0].body).at("client_secret"), "team-b-secret");
+  EXPECT_EQ(ParseForm(transport_.sent[1].body).at("tenant"), "fabrikam.onmicrosoft.com");
+
+  PushColdRefresh();
+  ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok()) << "other registries: the default identity";
+  EXPECT_THAT(transport_.sent[2].url, HasSubstr(kTenant));
+  EXPECT_EQ(ParseForm(transport_.sent[2].body).at("client_secret"), kSecret);
+}
+
 TEST_F(IdentityTest, NodeWithoutCredentialServesOnlyServiceAccountRequests) {
-  config_.credential = NodeCredential::kNone;
+  config_.identity.credential = NodeCredential::kNone;
   absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
