@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -69,10 +70,12 @@ absl::StatusOr<std::string> ExchangeForRefreshToken(HttpTransport& transport, Re
   http.url = absl::StrCat("https://", request.login_server, "/oauth2/exchange");
   http.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                   {"Accept", "application/json"}};
-  http.body = FormEncode({{"grant_type", "access_token"},
-                          {"service", request.login_server},
-                          {"tenant", request.tenant_id},
-                          {"access_token", request.access_token}});
+  std::vector<std::pair<std::string, std::string>> form = {{"grant_type", "access_token"},
+                                                           {"service", request.login_server}};
+  // A managed identity's tenant may be unknown here; ACR then reads it from the token.
+  if (!request.tenant_id.empty()) form.emplace_back("tenant", request.tenant_id);
+  form.emplace_back("access_token", request.access_token);
+  http.body = FormEncode(form);
   log::Debug(1, absl::StrCat("exchanging the Entra token at ", request.login_server));
 
   absl::StatusOr<RetriedResponse> result = retrier.Send(transport, std::move(http));

@@ -18,7 +18,7 @@ namespace acrcp {
 
 struct ExchangeRequest {
   std::string login_server;  // "host[:port]"
-  std::string tenant_id;
+  std::string tenant_id;     // may be empty (a managed identity's): then not sent
   std::string access_token;  // Entra token for the ACR audience
   std::string client_id;     // for messages only
 };

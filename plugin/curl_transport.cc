@@ -168,6 +168,7 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    if (request.bypass_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);

@@ -60,16 +60,22 @@ absl::StatusOr<AccessToken> RequestEntraToken(HttpTransport& transport, Retrier&
   if (response.status != 200) {
     return EntraError(request, response.status, response.body, result->attempts);
   }
-  const nlohmann::json doc = nlohmann::json::parse(response.body, nullptr, false);
+  return ParseAccessTokenResponse(response.body, now,
+                                  absl::StrCat("Entra ID sign-in for client ", request.client_id,
+                                               " failed: ", HostOfUrl(request.authority_host)));
+}
+
+absl::StatusOr<AccessToken> ParseAccessTokenResponse(absl::string_view body, absl::Time now,
+                                                     absl::string_view source) {
+  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   int64_t expires_in = 0;
   const auto token = doc.is_object() ? doc.find("access_token") : doc.end();
   if (!doc.is_object() || token == doc.end() || !token->is_string() ||
       token->get<std::string>().empty() || !ReadExpiresIn(doc, expires_in)) {
-    return absl::UnavailableError(absl::StrCat(
-        "Entra ID sign-in for client ", request.client_id,
-        " failed: ", HostOfUrl(request.authority_host),
-        " answered 200 without access_token and expires_in (is a proxy answering in its "
-        "place?)"));
+    return absl::UnavailableError(
+        absl::StrCat(source,
+                     " answered 200 without access_token and expires_in (is a proxy answering in "
+                     "its place?)"));
   }
   AccessToken out{token->get<std::string>(), now + absl::Seconds(expires_in)};
   log::RegisterSecret(out.value);

@@ -38,6 +38,12 @@ struct EntraTokenRequest {
   std::string assertion_subject;
 };
 
+// The token in a 200 answer of Entra ID or a managed-identity endpoint: `access_token` and
+// `expires_in` (a number, or a numeric string as IMDS and Arc send it), counted from `now`.
+// Unavailable naming `source` when either is missing.
+absl::StatusOr<AccessToken> ParseAccessTokenResponse(absl::string_view body, absl::Time now,
+                                                     absl::string_view source);
+
 // "<authority>/<tenant>/oauth2/v2.0/token", also the `aud` of client assertions.
 std::string EntraTokenEndpoint(absl::string_view authority_host, absl::string_view tenant_id);
 

@@ -19,7 +19,8 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method = "POST";
-  std::string url;  // always https://
+  std::string url;            // https://, or http:// for a local managed-identity endpoint
+  bool bypass_proxy = false;  // metadata endpoints are local: never via HTTPS_PROXY
   HttpHeaders headers;
   std::string body;
   absl::Duration timeout;  // for this attempt, connection included

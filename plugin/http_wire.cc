@@ -78,6 +78,7 @@ std::string EncodeRequest(const HttpRequest& request) {
                        {"method", request.method},
                        {"url", request.url},
                        {"headers", HeadersToJson(request.headers)},
+                       {"bypassProxy", request.bypass_proxy},
                        {"timeoutMs", absl::ToInt64Milliseconds(request.timeout)}};
   std::string out;
   AppendFrame(out, Dump(header));
@@ -146,6 +147,7 @@ absl::StatusOr<HelperRequest> DecodeRequest(ReadExactly read) {
   request.method = header["method"].get<std::string>();
   request.url = header["url"].get<std::string>();
   request.timeout = absl::Milliseconds(header["timeoutMs"].get<int64_t>());
+  request.bypass_proxy = header.value("bypassProxy", false);
   request.body = std::move(message->second);
   return HelperRequest(std::move(request));
 }

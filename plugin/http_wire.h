@@ -6,7 +6,7 @@
 //
 // Every message is two frames, each a 4-byte big-endian length and that many bytes: first a
 // JSON header, then the raw body. Requests:
-//   HTTP: {"kind":"http","method","url","headers","timeoutMs"}, body = request body
+//   HTTP: {"kind":"http","method","url","headers","bypassProxy","timeoutMs"}, body = request body
 //   sign: {"kind":"sign","algorithm","password","payload"}, body = the PEM to sign with
 // A result header is {"status","headers"} or {"error":{"code","message"}}; a signature comes
 // back as a result whose body is the compact JWT.

@@ -5,9 +5,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/arc_identity.h"
 #include "plugin/certificate_identity.h"
 #include "plugin/client_secret_identity.h"
 #include "plugin/federated_token_file_identity.h"
+#include "plugin/imds_identity.h"
 #include "plugin/service_account_identity.h"
 
 namespace acrcp {
@@ -45,6 +47,11 @@ absl::StatusOr<std::unique_ptr<Identity>> CreateIdentity(const NodeConfig& confi
       return Widen(CertificateIdentity::Create(identity));
     case NodeCredential::kFederatedTokenFile:
       return Widen(FederatedTokenFileIdentity::Create(identity));
+    case NodeCredential::kManagedIdentity:
+      if (identity.managed_identity_source == ManagedIdentitySource::kArc) {
+        return std::unique_ptr<Identity>(new ArcIdentity(identity));
+      }
+      return std::unique_ptr<Identity>(new ImdsIdentity(identity));
     case NodeCredential::kNone:
       break;
   }

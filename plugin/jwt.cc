@@ -79,6 +79,14 @@ absl::StatusOr<nlohmann::json> Claims(absl::string_view jwt) {
 
 }  // namespace
 
+std::optional<std::string> JwtStringClaim(absl::string_view jwt, absl::string_view claim) {
+  absl::StatusOr<nlohmann::json> claims = Claims(jwt);
+  if (!claims.ok()) return std::nullopt;
+  const auto it = claims->find(std::string(claim));
+  if (it == claims->end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 absl::StatusOr<JwtIdentity> JwtIssuerAndSubject(absl::string_view jwt) {
   absl::StatusOr<nlohmann::json> claims = Claims(jwt);
   if (!claims.ok()) return claims.status();

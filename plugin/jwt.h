@@ -24,6 +24,9 @@ struct JwtIdentity {
   std::string subject;  // the `sub` claim
 };
 
+// A string claim of a compact JWT; nullopt if the token or the claim is unreadable.
+std::optional<std::string> JwtStringClaim(absl::string_view jwt, absl::string_view claim);
+
 // The `iss` and `sub` claims of a compact JWT; InvalidArgument if either is missing.
 absl::StatusOr<JwtIdentity> JwtIssuerAndSubject(absl::string_view jwt);
 

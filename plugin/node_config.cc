@@ -36,7 +36,11 @@ constexpr size_t kMaxRegistries = 256;
 
 // Keys this plugin understands, in their canonical spelling. The upstream plugin matches
 // azure.json keys case-insensitively, so we do too.
-constexpr std::array<absl::string_view, 21> kKnownKeys = {"tenantId",
+constexpr std::array<absl::string_view, 25> kKnownKeys = {"tenantId",
+                                                          "managedIdentity",
+                                                          "managedIdentityClientId",
+                                                          "managedIdentityEndpoint",
+                                                          "userAssignedIdentityID",
                                                           "identities",
                                                           "mirrors",
                                                           "acrSuffix",
@@ -96,10 +100,9 @@ constexpr std::array<absl::string_view, 33> kIgnoredUpstreamKeys = {
 
 // Upstream keys that would select a different identity or cloud. Ignoring them would make
 // the plugin silently sign in as something else, so a non-empty value is an error.
-constexpr std::array<absl::string_view, 8> kUnsupportedUpstreamKeys = {
+constexpr std::array<absl::string_view, 7> kUnsupportedUpstreamKeys = {
     "aadClientCertPath",
     "aadClientCertPassword",
-    "userAssignedIdentityID",
     "aadFederatedTokenFile",
     "useFederatedWorkloadIdentityExtension",
     "aadMSIDataPlaneIdentityPath",
@@ -107,15 +110,18 @@ constexpr std::array<absl::string_view, 8> kUnsupportedUpstreamKeys = {
     "identitySystem"};
 
 // The keys of one entry of `identities`.
-constexpr std::array<absl::string_view, 9> kIdentityKeys = {"registries",
-                                                            "tenantId",
-                                                            "clientId",
-                                                            "clientSecretFile",
-                                                            "aadClientSecret",
-                                                            "clientCertificateFile",
-                                                            "clientCertificatePasswordFile",
-                                                            "clientCertificateSignature",
-                                                            "federatedTokenFile"};
+constexpr std::array<absl::string_view, 12> kIdentityKeys = {"managedIdentity",
+                                                             "managedIdentityClientId",
+                                                             "managedIdentityEndpoint",
+                                                             "registries",
+                                                             "tenantId",
+                                                             "clientId",
+                                                             "clientSecretFile",
+                                                             "aadClientSecret",
+                                                             "clientCertificateFile",
+                                                             "clientCertificatePasswordFile",
+                                                             "clientCertificateSignature",
+                                                             "federatedTokenFile"};
 constexpr size_t kMaxIdentities = 64;
 
 std::optional<absl::string_view> Canonical(absl::Span<const absl::string_view> keys,
@@ -338,6 +344,82 @@ absl::Status ReadFileCredential(const ConfigReader& r, bool source_private,
   return absl::OkStatus();
 }
 
+bool IsLocalMetadataHost(absl::string_view host) {
+  return host == "localhost" || host == "[::1]" || host == "169.254.169.254" ||
+         absl::StartsWith(host, "127.");
+}
+
+// "http://<loopback or 169.254.169.254>[:port]/path": managed-identity endpoints are local,
+// and what they are sent (Arc's key file contents) must not leave the machine.
+bool IsLocalMetadataUrl(absl::string_view url) {
+  if (!absl::ConsumePrefix(&url, "http://")) return false;
+  const absl::string_view authority = url.substr(0, url.find('/'));
+  const size_t colon = authority.rfind(':');
+  const absl::string_view host = colon == absl::string_view::npos || absl::EndsWith(authority, "]")
+                                     ? authority
+                                     : authority.substr(0, colon);
+  return IsLocalMetadataHost(absl::AsciiStrToLower(host)) &&
+         url.find_first_of("?#@") == absl::string_view::npos;
+}
+
+// `managedIdentity` (or the upstream useManagedIdentityExtension) and its settings.
+absl::Status ReadManagedIdentity(const ConfigReader& r, IdentityConfig& config) {
+  absl::StatusOr<std::string> mode = r.String("managedIdentity");
+  absl::StatusOr<std::string> id = r.String("managedIdentityClientId");
+  absl::StatusOr<std::string> upstream_id = r.String("userAssignedIdentityID");
+  absl::StatusOr<std::string> endpoint = r.String("managedIdentityEndpoint");
+  for (const auto* value : {&mode, &id, &upstream_id, &endpoint}) {
+    if (!value->ok()) return value->status();
+  }
+  if (const json* upstream = r.Find("useManagedIdentityExtension")) {
+    if (!upstream->is_boolean()) {
+      return r.Error("useManagedIdentityExtension must be true or false", "fix the value");
+    }
+    if (upstream->get<bool>() && mode->empty()) *mode = "auto";
+  }
+  if (id->empty()) *id = *upstream_id;
+  if (mode->empty()) {
+    if (!id->empty() || !endpoint->empty()) {
+      return r.Error("managedIdentityClientId and managedIdentityEndpoint need managedIdentity",
+                     "set \"managedIdentity\": \"auto\", \"arc\" or \"imds\"");
+    }
+    return absl::OkStatus();
+  }
+  if (config.credential != NodeCredential::kNone) {
+    return r.Error("more than one credential is set",
+                   "a managed identity needs no clientSecretFile, clientCertificateFile or "
+                   "federatedTokenFile");
+  }
+  if (*mode != "auto" && *mode != "arc" && *mode != "imds") {
+    return r.Error(absl::StrCat("managedIdentity '", *mode, "' is not auto, arc or imds"),
+                   "auto picks Azure Arc when its agent is installed, else the VM's IMDS");
+  }
+  if (!id->empty() && !IsGuid(*id) && !absl::StartsWithIgnoreCase(*id, "/subscriptions/")) {
+    return r.Error(
+        absl::StrCat("managed identity '", *id, "' is neither a client ID nor an ARM resource ID"),
+        "use the identity's clientId, or its id starting with /subscriptions/");
+  }
+  if (!endpoint->empty() && !IsLocalMetadataUrl(*endpoint)) {
+    return r.Error(absl::StrCat("managedIdentityEndpoint '", *endpoint,
+                                "' is not an http:// URL on this machine"),
+                   "only loopback addresses and 169.254.169.254 are allowed");
+  }
+  struct stat st {};
+  const bool arc_agent = stat(kArcAgentMarker, &st) == 0;
+  auto [source, url] = ResolveManagedIdentity(*mode, *endpoint, r.env(), arc_agent);
+  if (!IsLocalMetadataUrl(url)) {
+    return r.Error(absl::StrCat("IDENTITY_ENDPOINT '", url,
+                                "' is not an http:// URL on this "
+                                "machine"),
+                   "the Arc agent listens on localhost:40342");
+  }
+  config.credential = NodeCredential::kManagedIdentity;
+  config.managed_identity_source = source;
+  config.managed_identity_endpoint = url;
+  config.managed_identity_id = *id;
+  return absl::OkStatus();
+}
+
 // The Azure SDK's environment variables, when the file names no credential.
 void ReadEnvironmentCredential(const ConfigReader& r, IdentityConfig& config) {
   const EnvLookup& env = r.env();
@@ -365,13 +447,13 @@ void ReadEnvironmentCredential(const ConfigReader& r, IdentityConfig& config) {
 // nothing from the environment and must name a credential.
 absl::Status ReadIdentity(const ConfigReader& r, bool source_private, bool nested,
                           IdentityConfig& config) {
-  if (const json* mi = r.Find("useManagedIdentityExtension");
-      mi != nullptr && (!mi->is_boolean() || mi->get<bool>())) {
-    return r.Error("useManagedIdentityExtension is not supported by this version",
-                   "set it to false and use a service principal with clientSecretFile");
-  }
   if (absl::Status s = ReadTenantAndClient(r, config); !s.ok()) return s;
   if (absl::Status s = ReadFileCredential(r, source_private, config); !s.ok()) return s;
+  if (absl::Status s = ReadManagedIdentity(r, config); !s.ok()) return s;
+  if (config.credential == NodeCredential::kManagedIdentity) {
+    // The tenant is in the token; no app registration is involved.
+    return absl::OkStatus();
+  }
   if (config.credential == NodeCredential::kNone && !nested) ReadEnvironmentCredential(r, config);
   if (config.credential == NodeCredential::kNone) {
     if (!nested) return absl::OkStatus();
@@ -574,6 +656,24 @@ absl::Status ReadLimitsAndPaths(const ConfigReader& r, NodeConfig& config) {
 }
 
 }  // namespace
+
+std::pair<ManagedIdentitySource, std::string> ResolveManagedIdentity(absl::string_view mode,
+                                                                     absl::string_view endpoint,
+                                                                     const EnvLookup& env,
+                                                                     bool arc_agent_installed) {
+  const std::optional<std::string> identity_endpoint = env("IDENTITY_ENDPOINT");
+  const bool arc_environment = identity_endpoint && env("IMDS_ENDPOINT");
+  const bool arc = mode == "arc" || (mode == "auto" && (arc_environment || arc_agent_installed));
+  if (!endpoint.empty()) {
+    return {arc ? ManagedIdentitySource::kArc : ManagedIdentitySource::kImds,
+            std::string(endpoint)};
+  }
+  if (arc) {
+    return {ManagedIdentitySource::kArc,
+            arc_environment ? *identity_endpoint : std::string(kArcDefaultEndpoint)};
+  }
+  return {ManagedIdentitySource::kImds, kImdsDefaultEndpoint};
+}
 
 EnvLookup ProcessEnvironment() {
   return [](absl::string_view name) -> std::optional<std::string> {

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,7 +33,18 @@ enum class NodeCredential {
   kClientSecret,        // client_credentials with a secret
   kClientCertificate,   // client_credentials with an assertion signed by a certificate's key
   kFederatedTokenFile,  // client_credentials with a federated token read from a file
+  kManagedIdentity,     // Azure Arc's agent (HIMDS) or an Azure VM's metadata service
 };
+
+enum class ManagedIdentitySource { kArc, kImds };
+
+inline constexpr char kArcDefaultEndpoint[] =
+    "http://127.0.0.1:40342/metadata/identity/oauth2/token";
+inline constexpr char kImdsDefaultEndpoint[] =
+    "http://169.254.169.254/metadata/identity/oauth2/token";
+// Present on every Azure Arc-enabled server, even when the IDENTITY_ENDPOINT variables are
+// not in the kubelet's environment.
+inline constexpr char kArcAgentMarker[] = "/opt/azcmagent/bin/himds";
 
 // Who signs in, and with what.
 struct IdentityConfig {
@@ -53,6 +65,11 @@ struct IdentityConfig {
   std::string assertion_algorithm = "PS256";  // or "RS256"
   // kFederatedTokenFile: re-read on every sign-in, so rotation needs no restart.
   std::string federated_token_file;
+  // kManagedIdentity: where to ask, and which identity (empty: the system-assigned one;
+  // a GUID is a client ID, "/subscriptions/..." an ARM resource ID).
+  ManagedIdentitySource managed_identity_source = ManagedIdentitySource::kImds;
+  std::string managed_identity_endpoint;
+  std::string managed_identity_id;
 };
 
 // An identity used for some registries only (`identities` in the config), e.g. registries
@@ -80,6 +97,15 @@ struct NodeConfig {
 // Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(absl::string_view)>;
 EnvLookup ProcessEnvironment();
+
+// Where a managed identity answers, for `mode` "auto", "arc" or "imds", an explicit
+// `endpoint` (may be empty), the environment and whether the Arc agent is installed:
+// Arc when asked for, or when IDENTITY_ENDPOINT and IMDS_ENDPOINT are set or the agent's
+// binary exists; IMDS otherwise.
+std::pair<ManagedIdentitySource, std::string> ResolveManagedIdentity(absl::string_view mode,
+                                                                     absl::string_view endpoint,
+                                                                     const EnvLookup& env,
+                                                                     bool arc_agent_installed);
 
 // Reads and validates the config at `path` (empty: environment only). The file must be a
 // regular file not writable by group/other; an inline secret additionally requires it to

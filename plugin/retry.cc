@@ -68,7 +68,8 @@ Retrier::Retrier(Clock& clock, absl::Time deadline, RetryPolicy policy,
                  std::function<double()> jitter)
     : clock_(clock), deadline_(deadline), policy_(policy), jitter_(std::move(jitter)) {}
 
-absl::StatusOr<RetriedResponse> Retrier::Send(HttpTransport& transport, HttpRequest request) {
+absl::StatusOr<RetriedResponse> Retrier::Send(HttpTransport& transport, HttpRequest request,
+                                              absl::Span<const int> also_retry) {
   const std::string host(HostOfUrl(request.url));
   for (int attempt = 1;; ++attempt) {
     const absl::Duration left = deadline_ - clock_.Now();
@@ -81,7 +82,10 @@ absl::StatusOr<RetriedResponse> Retrier::Send(HttpTransport& transport, HttpRequ
     absl::StatusOr<HttpResponse> result = transport.Send(request);
     if (result.ok()) {
       log::Debug(2, absl::StrCat(host, " answered HTTP ", result->status));
-      if (!IsRetryableStatus(result->status)) return RetriedResponse{*std::move(result), attempt};
+      const bool retryable =
+          IsRetryableStatus(result->status) ||
+          std::find(also_retry.begin(), also_retry.end(), result->status) != also_retry.end();
+      if (!retryable) return RetriedResponse{*std::move(result), attempt};
     } else {
       log::Debug(2, result.status().message());
       if (result.status().code() != absl::StatusCode::kUnavailable) return result.status();

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "plugin/clock.h"
 #include "plugin/http_transport.h"
 
@@ -46,10 +47,11 @@ class Retrier {
   Retrier(Clock& clock, absl::Time deadline, RetryPolicy policy, std::function<double()> jitter);
 
   // Sends `request` (its timeout is set to what is left of the deadline) until an answer
-  // that is not retryable, the attempts run out, or the deadline would be passed. Returns
-  // the last HTTP answer, or the last transport error with the attempt count appended;
-  // DeadlineExceeded when time ran out.
-  absl::StatusOr<RetriedResponse> Send(HttpTransport& transport, HttpRequest request);
+  // that is not retryable (IsRetryableStatus, or one of `also_retry`), the attempts run out, or the
+  // deadline would be passed. Returns the last HTTP answer, or the last transport error with the
+  // attempt count appended; DeadlineExceeded when time ran out.
+  absl::StatusOr<RetriedResponse> Send(HttpTransport& transport, HttpRequest request,
+                                       absl::Span<const int> also_retry = {});
 
   absl::Time deadline() const { return deadline_; }
 

@@ -100,6 +100,42 @@ TEST(NodeConfigTest, IdentitiesMapRegistriesToOtherTenants) {
   EXPECT_EQ(config->identity.credential, NodeCredential::kClientSecret) << "the default stays";
 }
 
+TEST(NodeConfigTest, ManagedIdentityNeedsNoAppRegistration) {
+  absl::StatusOr<NodeConfig> config = Parse(
+      R"({"managedIdentity":"arc","managedIdentityClientId":"11111111-2222-3333-4444-555555555555",
+          "managedIdentityEndpoint":"http://127.0.0.1:40342/metadata/identity/oauth2/token"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->identity.credential, NodeCredential::kManagedIdentity);
+  EXPECT_EQ(config->identity.managed_identity_source, ManagedIdentitySource::kArc);
+  EXPECT_EQ(config->identity.managed_identity_id, "11111111-2222-3333-4444-555555555555");
+  EXPECT_TRUE(config->identity.tenant_id.empty());
+
+  config = Parse(R"({"useManagedIdentityExtension":true,
+      "userAssignedIdentityID":"/subscriptions/s/resourceGroups/g/providers/x/id"})");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->identity.credential, NodeCredential::kManagedIdentity);
+  EXPECT_EQ(config->identity.managed_identity_id,
+            "/subscriptions/s/resourceGroups/g/providers/x/id");
+}
+
+TEST(ResolveManagedIdentityTest, PicksArcWhenItsAgentIsThere) {
+  using ::acrcp::testing::EnvFrom;
+  const auto none = EnvFrom({});
+  const auto arc_env =
+      EnvFrom({{"IDENTITY_ENDPOINT", "http://localhost:40342/metadata/identity/oauth2/token"},
+               {"IMDS_ENDPOINT", "http://localhost:40342"}});
+  EXPECT_EQ(ResolveManagedIdentity("auto", "", none, false),
+            std::make_pair(ManagedIdentitySource::kImds, std::string(kImdsDefaultEndpoint)));
+  EXPECT_EQ(ResolveManagedIdentity("auto", "", none, true),
+            std::make_pair(ManagedIdentitySource::kArc, std::string(kArcDefaultEndpoint)))
+      << "the agent is installed but its variables are not in the kubelet's environment";
+  EXPECT_EQ(ResolveManagedIdentity("auto", "", arc_env, false).second,
+            "http://localhost:40342/metadata/identity/oauth2/token");
+  EXPECT_EQ(ResolveManagedIdentity("imds", "", arc_env, true).first, ManagedIdentitySource::kImds);
+  EXPECT_EQ(ResolveManagedIdentity("arc", "http://127.0.0.1:9/x", none, false),
+            std::make_pair(ManagedIdentitySource::kArc, std::string("http://127.0.0.1:9/x")));
+}
+
 TEST(NodeConfigTest, AcceptsUpstreamAzureJson) {
   absl::StatusOr<NodeConfig> config =
       Parse(std::string(R"({"cloud":"AzureUSGovernment","tenantID":")") + kTenant +
@@ -301,7 +337,16 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigError{Minimal(R"(,"caBundleFile":"/nonexistent/ca.pem")"),
                     "caBundleFile /nonexistent/ca.pem is not a readable file"},
         ConfigError{Minimal(R"(,"useManagedIdentityExtension":true)"),
-                    "useManagedIdentityExtension is not supported"},
+                    "more than one credential is set"},
+        ConfigError{R"({"managedIdentity":"msi"})",
+                    "managedIdentity 'msi' is not auto, arc or imds"},
+        ConfigError{
+            R"({"managedIdentity":"arc","managedIdentityEndpoint":"http://10.0.0.5:40342/x"})",
+            "is not an http:// URL on this machine"},
+        ConfigError{R"({"managedIdentity":"imds","managedIdentityClientId":"some-name"})",
+                    "neither a client ID nor an ARM resource ID"},
+        ConfigError{R"({"managedIdentityClientId":"11111111-2222-3333-4444-555555555555"})",
+                    "need managedIdentity"},
         ConfigError{Minimal(R"(,"aadClientCertPath":"/etc/cert.pem")"),
                     "'aadClientCertPath' selects an identity this version does not support"}));
 
