@@ -88,6 +88,11 @@ absl::StatusOr<std::string> OpenSslSigner::SignAssertion(const AssertionSigningR
                                   const_cast<std::string*>(&request.password)));
   ERR_clear_error();  // the messages would name nothing useful; ours below do
   if (!cert) return absl::InvalidArgumentError("no readable PEM certificate");
+  if (!key && !request.password.empty()) {
+    return absl::InvalidArgumentError(
+        "the private key cannot be read with the given password (check "
+        "clientCertificatePasswordFile or AZURE_CLIENT_CERTIFICATE_PASSWORD)");
+  }
   if (!key) {
     return absl::InvalidArgumentError(
         "no readable private key (is it encrypted? then set clientCertificatePasswordFile to "
