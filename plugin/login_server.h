@@ -1,9 +1,9 @@
 // Which registries may receive tokens.
 //
-// The genuine-host rule (docs/security.md): an Entra or ACR token is only ever sent to a
-// login server whose name matches the cloud's ACR suffix label by label, or that the
-// operator listed explicitly. `myacr.azurecr.io.evil.test` and `evil-azurecr.io` get
-// nothing. Matching is case-insensitive, as DNS is.
+// The genuine-host rule (docs/configuration.md, "Which registries get credentials"): an Entra or
+// ACR token is only ever sent to a login server whose name matches the cloud's ACR suffix label by
+// label, or that the operator listed explicitly. `myacr.azurecr.io.evil.test` and `evil-azurecr.io`
+// get nothing. Matching is case-insensitive, as DNS is.
 #ifndef ACRCP_PLUGIN_LOGIN_SERVER_H_
 #define ACRCP_PLUGIN_LOGIN_SERVER_H_
 

@@ -132,6 +132,19 @@ std::optional<absl::string_view> Canonical(absl::Span<const absl::string_view> k
   return std::nullopt;
 }
 
+// What to use instead of an upstream key this plugin refuses.
+std::string Replacement(absl::string_view upstream_key) {
+  if (upstream_key == "aadClientCertPath" || upstream_key == "aadClientCertPassword") {
+    return "use clientCertificateFile with a PEM file; convert the PKCS#12 file with: openssl "
+           "pkcs12 -in cert.pfx -out cert.pem -noenc";
+  }
+  if (upstream_key == "aadFederatedTokenFile" ||
+      upstream_key == "useFederatedWorkloadIdentityExtension") {
+    return "use federatedTokenFile";
+  }
+  return "see docs/identities.md for the identities this plugin supports";
+}
+
 class ConfigReader {
  public:
   // Reads the top level of the config at `file`.
@@ -161,10 +174,7 @@ class ConfigReader {
       if (const auto unsupported =
               top_level_ ? Canonical(kUnsupportedUpstreamKeys, key) : std::nullopt) {
         if (IsUnset(value)) continue;
-        return Error(absl::StrCat("key '", key,
-                                  "' selects an identity this version does not "
-                                  "support"),
-                     "use a client secret: clientSecretFile; see docs/configuration.md");
+        return Error(absl::StrCat("key '", key, "' is not supported"), Replacement(*unsupported));
       }
       const auto known = Canonical(known_, key);
       if (!known) {
@@ -461,15 +471,15 @@ absl::Status ReadIdentity(const ConfigReader& r, bool source_private, bool neste
                    "set clientSecretFile, clientCertificateFile or "
                    "federatedTokenFile");
   }
+  // Entries of `identities` never read the environment, so only the top level mentions it.
+  const absl::string_view or_env = nested ? "" : " (or AZURE_TENANT_ID / AZURE_CLIENT_ID)";
   if (config.tenant_id.empty()) {
-    return r.Error("no tenant ID",
-                   "set \"tenantId\" or AZURE_TENANT_ID to the directory "
-                   "(tenant) ID of the app registration");
+    return r.Error("no tenant ID", absl::StrCat("set \"tenantId\"", or_env,
+                                                " to the directory (tenant) ID of the app"));
   }
   if (config.client_id.empty()) {
-    return r.Error("no client ID",
-                   "set \"clientId\" or AZURE_CLIENT_ID to the application "
-                   "(client) ID of the service principal");
+    return r.Error("no client ID", absl::StrCat("set \"clientId\"", or_env,
+                                                " to the application (client) ID of the app"));
   }
   return absl::OkStatus();
 }

@@ -295,7 +295,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "identities[0]: no credential"},
         ConfigError{Minimal(R"(,"identities":[{"registries":["b.azurecr.io"],
                     "clientId":"99999999-2222-3333-4444-555555555555","clientSecretFile":"/s"}])"),
-                    "identities[0]: no tenant ID"},
+                    "identities[0]: no tenant ID (set \"tenantId\" to the directory"},
         ConfigError{Minimal(R"(,"identities":[
                     {"registries":["b.azurecr.io"],"tenantId":"t.example","clientSecretFile":"/s",
                      "clientId":"99999999-2222-3333-4444-555555555555"},
@@ -347,8 +347,11 @@ INSTANTIATE_TEST_SUITE_P(
                     "neither a client ID nor an ARM resource ID"},
         ConfigError{R"({"managedIdentityClientId":"11111111-2222-3333-4444-555555555555"})",
                     "need managedIdentity"},
-        ConfigError{Minimal(R"(,"aadClientCertPath":"/etc/cert.pem")"),
-                    "'aadClientCertPath' selects an identity this version does not support"}));
+        ConfigError{
+            Minimal(R"(,"aadClientCertPath":"/etc/cert.pem")"),
+            "key 'aadClientCertPath' is not supported (use clientCertificateFile with a PEM file"},
+        ConfigError{Minimal(R"(,"aadFederatedTokenFile":"/t")"),
+                    "key 'aadFederatedTokenFile' is not supported (use federatedTokenFile)"}));
 
 TEST(LoadNodeConfigTest, RefusesAConfigOthersCanWrite) {
   TempDir dir;
