@@ -384,6 +384,15 @@ class ServiceAccountTokenTest(IdentityTest):
         self.assertIn("AADSTS700024", line)
         self.assertEqual(summary(self.fake.requests()), [("entra", 400)])
 
+    def test_not_yet_valid_service_account_token_is_reported(self):
+        # nbf an hour ahead: as from a node whose clock runs behind the API server's.
+        token = pod_token(PAYMENTS, nbf=int(time.time()) + 3600, lifetime=7200)
+        line = self.assert_failure(self.invoke(self.config(tenantId=TENANT), token=token,
+                                               annotations=self.annotations()))
+        self.assertIn("AADSTS700024", line)
+        self.assertIn("timedatectl", line)
+        self.assertEqual(summary(self.fake.requests()), [("entra", 400)])
+
     def test_client_id_annotation_that_is_not_a_guid_is_refused_before_any_request(self):
         line = self.assert_failure(self.invoke(self.config(tenantId=TENANT),
                                                token=pod_token(PAYMENTS),
