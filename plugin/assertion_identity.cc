@@ -3,7 +3,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "plugin/entra_client.h"
+#include "plugin/sha256.h"
 
 namespace acrcp {
 
@@ -31,6 +33,24 @@ absl::StatusOr<AccessToken> AssertionIdentity::GetAccessToken(NetworkHelper& hel
   request.assertion_issuer = federated.issuer;
   request.assertion_subject = federated.subject;
   return RequestEntraToken(helper, retrier, request, now);
+}
+
+FederatedAssertionIdentity::FederatedAssertionIdentity(std::string tenant_id, std::string client_id,
+                                                       std::string origin, std::string kind,
+                                                       std::string token, JwtIdentity subject)
+    : AssertionIdentity(std::move(tenant_id), std::move(client_id), std::move(origin)),
+      kind_(std::move(kind)),
+      token_(std::move(token)),
+      subject_(std::move(subject)) {}
+
+std::string FederatedAssertionIdentity::CacheKey() const {
+  return Sha256Hex(absl::StrCat(kind_, "\n", tenant_id(), "\n", client_id(), "\n", subject_.issuer,
+                                "\n", subject_.subject));
+}
+
+absl::StatusOr<std::string> FederatedAssertionIdentity::Assertion(JwtSigner&, const Cloud&,
+                                                                  absl::Time) {
+  return token_;
 }
 
 }  // namespace acrcp

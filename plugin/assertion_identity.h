@@ -38,6 +38,29 @@ class AssertionIdentity : public Identity {
   std::string origin_;
 };
 
+// An identity whose assertion is a token issued elsewhere (a Kubernetes service-account token,
+// a federated token file): Entra ID trusts it through a federated credential on the app that
+// names the token's issuer and subject. Those two, not the token, identify it in the cache,
+// so a renewed token reuses cached access while another subject never does.
+class FederatedAssertionIdentity : public AssertionIdentity {
+ public:
+  std::string CacheKey() const override;
+
+ protected:
+  // `kind` distinguishes the modes in cache keys.
+  FederatedAssertionIdentity(std::string tenant_id, std::string client_id, std::string origin,
+                             std::string kind, std::string token, JwtIdentity subject);
+
+  absl::StatusOr<std::string> Assertion(JwtSigner& signer, const Cloud& cloud,
+                                        absl::Time now) override;
+  JwtIdentity FederatedIdentity() const override { return subject_; }
+
+ private:
+  std::string kind_;
+  std::string token_;
+  JwtIdentity subject_;
+};
+
 }  // namespace acrcp
 
 #endif  // ACRCP_PLUGIN_ASSERTION_IDENTITY_H_

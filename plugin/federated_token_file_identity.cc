@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/log.h"
 #include "plugin/secure_file.h"
-#include "plugin/sha256.h"
 
 namespace acrcp {
 namespace {
@@ -38,19 +37,8 @@ absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> FederatedTokenFileId
 
 FederatedTokenFileIdentity::FederatedTokenFileIdentity(const IdentityConfig& config,
                                                        std::string token, JwtIdentity subject)
-    : AssertionIdentity(config.tenant_id, config.client_id,
-                        absl::StrCat("federated token file ", config.federated_token_file)),
-      token_(std::move(token)),
-      subject_(std::move(subject)) {}
-
-std::string FederatedTokenFileIdentity::CacheKey() const {
-  return Sha256Hex(absl::StrCat("federated-token-file\n", tenant_id(), "\n", client_id(), "\n",
-                                subject_.issuer, "\n", subject_.subject));
-}
-
-absl::StatusOr<std::string> FederatedTokenFileIdentity::Assertion(JwtSigner&, const Cloud&,
-                                                                  absl::Time) {
-  return token_;
-}
+    : FederatedAssertionIdentity(config.tenant_id, config.client_id,
+                                 absl::StrCat("federated token file ", config.federated_token_file),
+                                 "federated-token-file", std::move(token), std::move(subject)) {}
 
 }  // namespace acrcp

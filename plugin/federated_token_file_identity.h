@@ -14,23 +14,13 @@
 
 namespace acrcp {
 
-class FederatedTokenFileIdentity : public AssertionIdentity {
+class FederatedTokenFileIdentity : public FederatedAssertionIdentity {
  public:
   static absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> Create(
       const IdentityConfig& config);
 
-  std::string CacheKey() const override;
-
- protected:
-  absl::StatusOr<std::string> Assertion(JwtSigner& signer, const Cloud& cloud,
-                                        absl::Time now) override;
-  JwtIdentity FederatedIdentity() const override { return subject_; }
-
  private:
   FederatedTokenFileIdentity(const IdentityConfig& config, std::string token, JwtIdentity subject);
-
-  std::string token_;
-  JwtIdentity subject_;
 };
 
 }  // namespace acrcp

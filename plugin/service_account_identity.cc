@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/identifiers.h"
 #include "plugin/log.h"
-#include "plugin/sha256.h"
 
 namespace acrcp {
 namespace {
@@ -58,19 +57,8 @@ absl::StatusOr<std::unique_ptr<ServiceAccountIdentity>> ServiceAccountIdentity::
 
 ServiceAccountIdentity::ServiceAccountIdentity(std::string tenant_id, std::string client_id,
                                                std::string token, JwtIdentity subject)
-    : AssertionIdentity(std::move(tenant_id), std::move(client_id),
-                        absl::StrCat("the service account token of ", subject.subject)),
-      token_(std::move(token)),
-      subject_(std::move(subject)) {}
-
-std::string ServiceAccountIdentity::CacheKey() const {
-  return Sha256Hex(absl::StrCat("service-account\n", tenant_id(), "\n", client_id(), "\n",
-                                subject_.issuer, "\n", subject_.subject));
-}
-
-absl::StatusOr<std::string> ServiceAccountIdentity::Assertion(JwtSigner&, const Cloud&,
-                                                              absl::Time) {
-  return token_;
-}
+    : FederatedAssertionIdentity(std::move(tenant_id), std::move(client_id),
+                                 absl::StrCat("the service account token of ", subject.subject),
+                                 "service-account", std::move(token), std::move(subject)) {}
 
 }  // namespace acrcp

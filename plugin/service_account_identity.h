@@ -22,25 +22,15 @@ namespace acrcp {
 inline constexpr char kClientIdAnnotation[] = "kubernetes.azure.com/acr-client-id";
 inline constexpr char kTenantIdAnnotation[] = "kubernetes.azure.com/acr-tenant-id";
 
-class ServiceAccountIdentity : public AssertionIdentity {
+class ServiceAccountIdentity : public FederatedAssertionIdentity {
  public:
   // REQUIRES: request.service_account_token is not empty.
   static absl::StatusOr<std::unique_ptr<ServiceAccountIdentity>> Create(
       const IdentityConfig& config, const CredentialProviderRequest& request);
 
-  std::string CacheKey() const override;
-
- protected:
-  absl::StatusOr<std::string> Assertion(JwtSigner& signer, const Cloud& cloud,
-                                        absl::Time now) override;
-  JwtIdentity FederatedIdentity() const override { return subject_; }
-
  private:
   ServiceAccountIdentity(std::string tenant_id, std::string client_id, std::string token,
                          JwtIdentity subject);
-
-  std::string token_;
-  JwtIdentity subject_;
 };
 
 }  // namespace acrcp

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "plugin/jwt.h"
 
 namespace acrcp::testing {
 
@@ -89,25 +90,8 @@ std::map<std::string, std::string> ParseForm(absl::string_view body) {
 }
 
 std::string MakeJwt(absl::string_view payload_json) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  auto encode = [](absl::string_view in) {
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (unsigned char c : in) {
-      buffer = (buffer << 8) | c;
-      bits += 8;
-      while (bits >= 6) {
-        bits -= 6;
-        out.push_back(kAlphabet[(buffer >> bits) & 0x3F]);
-      }
-    }
-    if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3F]);
-    return out;
-  };
-  return absl::StrCat(encode(R"({"alg":"RS256","typ":"JWT"})"), ".", encode(payload_json),
-                      ".c2lnbmF0dXJl");
+  return absl::StrCat(Base64UrlEncode(R"({"alg":"RS256","typ":"JWT"})"), ".",
+                      Base64UrlEncode(payload_json), ".c2lnbmF0dXJl");
 }
 
 EnvLookup EnvFrom(std::map<std::string, std::string> vars) {
