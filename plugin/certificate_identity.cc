@@ -18,8 +18,8 @@
 namespace acrcp {
 namespace {
 
-constexpr size_t kMaxPemBytes = 64 * 1024;
-constexpr size_t kMaxPasswordBytes = 4 * 1024;
+constexpr size_t kMaxPemBytes = size_t{64} * 1024;
+constexpr size_t kMaxPasswordBytes = size_t{4} * 1024;
 constexpr absl::Duration kAssertionLifetime = absl::Minutes(10);
 
 absl::StatusOr<std::string> ReadPassword(const IdentityConfig& config) {

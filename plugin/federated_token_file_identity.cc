@@ -13,7 +13,7 @@
 namespace acrcp {
 namespace {
 
-constexpr size_t kMaxTokenBytes = 64 * 1024;
+constexpr size_t kMaxTokenBytes = size_t{64} * 1024;
 
 }  // namespace
 
