@@ -15,7 +15,7 @@
 
 namespace acrcp {
 
-inline constexpr size_t kMaxSecretFileBytes = 16 * 1024;
+inline constexpr size_t kMaxSecretFileBytes = size_t{16} * 1024;
 
 class ClientSecretIdentity : public Identity {
  public:

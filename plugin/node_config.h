@@ -24,7 +24,7 @@
 namespace acrcp {
 
 inline constexpr char kDefaultCacheDir[] = "/run/acr-credential-provider";
-inline constexpr size_t kMaxConfigBytes = 64 * 1024;
+inline constexpr size_t kMaxConfigBytes = size_t{64} * 1024;
 
 // How the node itself proves who it is. Pods that come with a service-account token
 // (KEP-4412) use that instead, whatever is configured here.
