@@ -2,8 +2,11 @@
 //
 // The kubelet passes only the `args` of its CredentialProviderConfig, so the grammar is
 // small: `--config PATH` or one positional PATH (drop-in for configs written for the upstream
-// plugin), `-v N`, `--version`, `--help`. A hand-written parser keeps start-up free of flag
-// registries and lets every mistake become one actionable line.
+// plugin), `-v N`, `--version`, `--help`. Operators also run two subcommands by hand:
+//   check [--config PATH] [--image IMAGE]
+//   setup k3s|kubeadm [--config PATH] --image IMAGE [--root DIR] [--dry-run]
+// A hand-written parser keeps start-up free of flag registries and lets every mistake become
+// one actionable line.
 #ifndef ACRCP_PLUGIN_CLI_H_
 #define ACRCP_PLUGIN_CLI_H_
 
@@ -14,11 +17,19 @@
 
 namespace acrcp {
 
+inline constexpr char kDefaultConfigPath[] = "/etc/acr-credential-provider/config.json";
+
 struct CommandLine {
-  enum class Action { kProvide, kVersion, kHelp };
+  enum class Action { kProvide, kVersion, kHelp, kCheck, kSetup };
   Action action = Action::kProvide;
-  std::string config_path;  // empty: configuration comes from the environment only
+  // kProvide: empty means the environment only. check and setup default to
+  // kDefaultConfigPath.
+  std::string config_path;
   int verbosity = 0;
+  std::string image;         // check, setup: the image whose registry to test
+  std::string setup_target;  // setup: "k3s" or "kubeadm"
+  std::string root = "/";    // setup: where the node's file system is
+  bool dry_run = false;      // setup: print, change nothing
 };
 
 // Parses the arguments after argv[0]. On a mistake returns InvalidArgument naming it.

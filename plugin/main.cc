@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/check.h"
 #include "plugin/cli.h"
 #include "plugin/clock.h"
 #include "plugin/fd_io.h"
@@ -18,6 +19,7 @@
 #include "plugin/node_config.h"
 #include "plugin/provider.h"
 #include "plugin/retry.h"
+#include "plugin/setup.h"
 #include "plugin/version.h"
 
 namespace {
@@ -25,6 +27,32 @@ namespace {
 int Fail(const absl::Status& status) {
   acrcp::log::Error(status.message());
   return 1;
+}
+
+// How the plugin reaches the network: its helper process, started on first use.
+absl::StatusOr<std::unique_ptr<acrcp::NetworkHelper>> StartHelper(const std::string& ca_bundle) {
+  absl::StatusOr<std::string> helper = acrcp::LocateHttpHelper();
+  if (!helper.ok()) return helper.status();
+  return acrcp::StartHelperTransport({.helper_path = *helper, .ca_bundle_file = ca_bundle});
+}
+
+// check and setup: the report on stdout; exit 1 if it failed.
+int Check(const acrcp::CommandLine& cl, acrcp::ProviderEnv& env) {
+  absl::StatusOr<acrcp::NodeConfig> config =
+      acrcp::LoadNodeConfig(cl.config_path, acrcp::ProcessEnvironment());
+  const std::string ca_bundle = config.ok() ? config->ca_bundle_file : "";
+  env.start_helper = [&ca_bundle] { return StartHelper(ca_bundle); };
+  const acrcp::CheckReport report =
+      acrcp::RunChecks({cl.config_path, cl.image, acrcp::ProcessEnvironment()}, env);
+  acrcp::WriteAll(STDOUT_FILENO, report.ToString());
+  if (!report.Passed()) return 1;
+  if (cl.action == acrcp::CommandLine::Action::kCheck) return 0;
+
+  std::string log;
+  const absl::Status done =
+      acrcp::RunSetup(cl.setup_target, *config, cl.root, cl.dry_run, env.clock->Now(), log);
+  acrcp::WriteAll(STDOUT_FILENO, log);
+  return done.ok() ? 0 : Fail(done);
 }
 
 int Provide(const acrcp::CommandLine& cl) {
@@ -45,12 +73,7 @@ int Provide(const acrcp::CommandLine& cl) {
   acrcp::ProviderEnv env;
   env.clock = &clock;
   env.cache = cache.get();
-  env.start_helper = [&config]() -> absl::StatusOr<std::unique_ptr<acrcp::NetworkHelper>> {
-    absl::StatusOr<std::string> helper = acrcp::LocateHttpHelper();
-    if (!helper.ok()) return helper.status();
-    return acrcp::StartHelperTransport(
-        {.helper_path = *helper, .ca_bundle_file = config->ca_bundle_file});
-  };
+  env.start_helper = [&config] { return StartHelper(config->ca_bundle_file); };
   env.jitter = acrcp::RandomJitter();
   absl::StatusOr<acrcp::CredentialProviderResponse> response =
       acrcp::ProvideCredentials(*request, *config, env);
@@ -76,6 +99,13 @@ int main(int argc, char** argv) {
                              absl::StrCat("acr-credential-provider ", acrcp::kVersion, "\n"))
                  ? 0
                  : 1;
+    case acrcp::CommandLine::Action::kCheck:
+    case acrcp::CommandLine::Action::kSetup: {
+      acrcp::ProviderEnv env;
+      env.clock = &acrcp::RealClock();
+      env.jitter = acrcp::RandomJitter();
+      return Check(*cl, env);
+    }
     case acrcp::CommandLine::Action::kProvide:
       break;
   }

@@ -47,11 +47,42 @@ TEST(CommandLineTest, VersionAndHelp) {
   EXPECT_THAT(UsageText(), HasSubstr("--config PATH"));
 }
 
+TEST(CommandLineTest, Subcommands) {
+  absl::StatusOr<CommandLine> cl = Parse({"check", "--image", "a.azurecr.io/x"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->action, CommandLine::Action::kCheck);
+  EXPECT_EQ(cl->config_path, kDefaultConfigPath);
+  EXPECT_EQ(cl->image, "a.azurecr.io/x");
+
+  cl = Parse({"setup", "k3s", "--image=a.azurecr.io/x", "--root", "/tmp/r", "--dry-run", "--config",
+              "/c.json"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->action, CommandLine::Action::kSetup);
+  EXPECT_EQ(cl->setup_target, "k3s");
+  EXPECT_EQ(cl->root, "/tmp/r");
+  EXPECT_TRUE(cl->dry_run);
+  EXPECT_EQ(cl->config_path, "/c.json");
+
+  cl = Parse({"setup", "kubeadm", "--image", "a.azurecr.io/x"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->setup_target, "kubeadm");
+  EXPECT_EQ(cl->root, "/");
+  EXPECT_FALSE(cl->dry_run);
+}
+
 TEST(CommandLineTest, MistakesAreNamed) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"--bogus"}, "unknown flag '--bogus'"},       {{"--config"}, "--config needs a value"},
-      {{"--config="}, "--config needs a file path"}, {{"-v", "x"}, "-v takes a number"},
-      {{"-v", "11"}, "-v takes a number"},           {{"/a", "/b"}, "at most one config file path"},
+      {{"--bogus"}, "unknown flag '--bogus'"},
+      {{"--config"}, "--config needs a value"},
+      {{"--config="}, "--config needs a value"},
+      {{"--image", "x"}, "unknown flag '--image'"},
+      {{"check", "--dry-run"}, "unknown flag '--dry-run'"},
+      {{"setup", "--image", "a.azurecr.io/x"}, "setup needs the target"},
+      {{"setup", "k8s", "--image", "a.azurecr.io/x"}, "setup needs the target"},
+      {{"setup", "k3s"}, "setup needs --image IMAGE"},
+      {{"-v", "x"}, "-v takes a number"},
+      {{"-v", "11"}, "-v takes a number"},
+      {{"/a", "/b"}, "at most one config file path"},
       {{"--config", "/a", "/b"}, "not both"},
   };
   for (const auto& [args, message] : cases) {
