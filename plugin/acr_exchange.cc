@@ -38,7 +38,14 @@ absl::Status ExchangeError(const ExchangeRequest& request, const RetriedResponse
   const int status = result.response.status;
   std::string detail = RegistryErrorMessage(result.response.body);
   if (!detail.empty()) detail = absl::StrCat(": ", detail);
-  if (status == 401 || status == 403) {
+  if (status == 403) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        head, "HTTP 403", detail,
+        " (the registry refused this node: its firewall or private endpoint may not allow the "
+        "node's address (az acr network-rule add), or the principal ",
+        request.client_id, " lacks AcrPull)"));
+  }
+  if (status == 401) {
     return absl::PermissionDeniedError(absl::StrCat(
         head, "HTTP ", status, detail, " (the service principal ", request.client_id,
         " lacks the AcrPull role on this registry; grant it: az role assignment create "

@@ -83,7 +83,7 @@ absl::StatusOr<TrustStore> MakeTrustStore(const std::string& extra) {
   store.ca_directory = HashedSystemCaDirectory();
   if (extra.empty()) return store;
   absl::StatusOr<SecureFile> custom =
-      ReadSecureFile(extra, "caBundleFile", FileAccess::kAnyOwner, kMaxCaBundleBytes);
+      ReadSecureFile(extra, "caBundleFile", FileAccess::kTrusted, kMaxCaBundleBytes);
   if (!custom.ok()) return custom.status();
   if (store.ca_directory) {
     store.ca_file = extra;

@@ -35,6 +35,9 @@ absl::Status ReadExactly(char* buffer, size_t size) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Secrets and tokens live in this process's memory: no core dumps of it, and no ptrace
+  // attach by other processes of the same user.
+  prctl(PR_SET_DUMPABLE, 0);
   // Die with the plugin: the kubelet kills it at its deadline, and we must not linger.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() == 1) return 1;

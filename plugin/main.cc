@@ -1,5 +1,6 @@
 // acr-credential-provider: parse, dispatch, print, exit. Everything else lives in the
 // library; stdout carries only the protocol response, stderr one line on failure.
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <memory>
@@ -87,6 +88,9 @@ int Provide(const acrcp::CommandLine& cl) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Secrets and tokens live in this process's memory: no core dumps of it, and no ptrace
+  // attach by other processes of the same user.
+  prctl(PR_SET_DUMPABLE, 0);
   const std::vector<std::string> args(argv + 1, argv + argc);
   absl::StatusOr<acrcp::CommandLine> cl = acrcp::ParseCommandLine(args);
   if (!cl.ok()) return Fail(cl.status());

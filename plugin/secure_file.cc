@@ -106,4 +106,11 @@ absl::StatusOr<SecureFile> ReadSecureFile(const std::string& path, absl::string_
   return file;
 }
 
+absl::Status CheckSecureFile(const std::string& path, absl::string_view description,
+                             FileAccess access) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return OpenError(path, description, errno);
+  return CheckOwnerAndMode(st, path, description, access);
+}
+
 }  // namespace acrcp

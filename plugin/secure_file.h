@@ -17,8 +17,9 @@ namespace acrcp {
 
 enum class FileAccess {
   kPrivate,   // secrets: owned by root (or the running user), no group/other access at all
-  kTrusted,   // config: owned by root (or the running user), not writable by group/other
-  kAnyOwner,  // public material such as CA bundles
+  kTrusted,   // config, CA bundles: owned by root (or the running user), not writable by
+              // group/other
+  kAnyOwner,  // anything readable (the system CA bundle, which the OS maintains)
 };
 
 enum class Symlinks {
@@ -39,6 +40,11 @@ struct SecureFile {
 absl::StatusOr<SecureFile> ReadSecureFile(const std::string& path, absl::string_view description,
                                           FileAccess access, size_t max_bytes,
                                           Symlinks symlinks = Symlinks::kFollow);
+
+// The same checks as ReadSecureFile, without reading: for files another program reads
+// later (a CA bundle handed to libcurl), where reading them here would only cost time.
+absl::Status CheckSecureFile(const std::string& path, absl::string_view description,
+                             FileAccess access);
 
 }  // namespace acrcp
 

@@ -3,6 +3,7 @@
 #include <ostream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/test_util.h"
@@ -334,8 +335,6 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigError{Minimal(R"(,"timeoutSeconds":"30")"), "from 1 to 55"},
         ConfigError{Minimal(R"(,"maxCacheDurationSeconds":-1)"), "from 0 to 86400"},
         ConfigError{Minimal(R"(,"cacheDir":"relative/dir")"), "must be an absolute path"},
-        ConfigError{Minimal(R"(,"caBundleFile":"/nonexistent/ca.pem")"),
-                    "caBundleFile /nonexistent/ca.pem is not a readable file"},
         ConfigError{Minimal(R"(,"useManagedIdentityExtension":true)"),
                     "more than one credential is set"},
         ConfigError{R"({"managedIdentity":"msi"})",
@@ -376,6 +375,25 @@ TEST(LoadNodeConfigTest, ReadsAReadableConfigAndTellsItIsNotPrivate) {
   config = LoadNodeConfig(path, EnvFrom({}));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->source, path);
+}
+
+TEST(NodeConfigTest, MissingCaBundleIsNamed) {
+  absl::StatusOr<NodeConfig> config = Parse(Minimal(R"(,"caBundleFile":"/nonexistent/ca.pem")"));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("node config /etc/acr/config.json: caBundleFile /nonexistent/ca.pem: no "
+                        "such file"));
+}
+
+TEST(NodeConfigTest, CaBundleOthersCanWriteIsRefused) {
+  TempDir dir;
+  const std::string ca = dir.WriteFile("ca.pem", "pem", 0664);
+  absl::StatusOr<NodeConfig> config =
+      Parse(Minimal(absl::StrCat(R"(,"caBundleFile":")", ca, "\"")));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(config.status().message(), HasSubstr("chmod go-w " + ca));
 }
 
 TEST(LoadNodeConfigTest, MissingFileIsNamed) {

@@ -268,6 +268,15 @@ TEST_F(ProviderTest, ExchangeRefusalExplainsAcrPull) {
   EXPECT_EQ(transport_.sent.size(), 2u);
 }
 
+TEST_F(ProviderTest, ExchangeForbiddenPointsAtTheFirewallToo) {
+  PushEntraSuccess();
+  transport_.PushJson(403, R"({"errors":[{"code":"DENIED","message":"client IP not allowed"}]})");
+  absl::StatusOr<CredentialProviderResponse> response = Provide("myacr.azurecr.io/app");
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(), HasSubstr("HTTP 403: client IP not allowed"));
+  EXPECT_THAT(response.status().message(), HasSubstr("az acr network-rule add"));
+}
+
 TEST_F(ProviderTest, ExchangeConnectionResetIsRetried) {
   PushEntraSuccess();
   transport_.Push(absl::UnavailableError("cannot reach myacr.azurecr.io: Connection reset"));
