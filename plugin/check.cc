@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "plugin/acr_exchange.h"
 #include "plugin/go_duration.h"
 #include "plugin/identity_factory.h"
@@ -92,6 +93,28 @@ CheckLine CacheLine(const std::string& dir) {
           absl::StrCat("cache: ", dir, ", ", entries, " token entries (safe to delete)")};
 }
 
+// "owner root, mode 0600" for a credential file, or why it cannot be read (the identity's own
+// checks then fail with the fix).
+std::string Permissions(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || stat(path.c_str(), &st) != 0) return "";
+  return absl::StrFormat(" (owner uid %d, mode %04o)", st.st_uid, st.st_mode & 07777);
+}
+
+// The file holding the identity's proof, if it has one.
+std::string CredentialFile(const IdentityConfig& identity) {
+  switch (identity.credential) {
+    case NodeCredential::kClientSecret:
+      return identity.client_secret_file;
+    case NodeCredential::kClientCertificate:
+      return identity.client_certificate_file;
+    case NodeCredential::kFederatedTokenFile:
+      return identity.federated_token_file;
+    default:
+      return "";
+  }
+}
+
 class Checker {
  public:
   Checker(const CheckInputs& inputs, const ProviderEnv& env) : inputs_(inputs), env_(env) {}
@@ -106,7 +129,8 @@ class Checker {
     const auto mirror = config->mirrors.find(registry);
     const std::string login_server = mirror == config->mirrors.end() ? registry : mirror->second;
     const IdentityConfig& identity = IdentityFor(*config, login_server);
-    Add(CheckLine::Kind::kOk, absl::StrCat("identity: ", DescribeIdentity(identity)));
+    Add(CheckLine::Kind::kOk, absl::StrCat("identity: ", DescribeIdentity(identity),
+                                           Permissions(CredentialFile(identity))));
     const Cloud& cloud = config->cloud;
     Add(CheckLine::Kind::kOk,
         absl::StrCat("cloud: ", cloud.name, ", Entra ID at ", cloud.authority_host,

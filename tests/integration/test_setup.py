@@ -51,6 +51,7 @@ class OperatorCommandTest(IntegrationTestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         report = result.stdout
         for expected in ("node config ", ": valid", f"service principal {self.client}",
+                         "(owner uid 0, mode 0600)",
                          "cloud: AzurePublicCloud", "proxy: HTTPS_PROXY=http://127.0.0.1:",
                          "caBundleFile", "cache: ", "Entra ID: signed in",
                          f"ACR: {REGISTRY} issued a refresh token", "result: passed"):
