@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
+#include "plugin/jwt.h"
 #include "plugin/log.h"
 
 namespace acrcp {
@@ -71,8 +72,8 @@ absl::Status ExchangeError(const ExchangeRequest& request, const RetriedResponse
 
 }  // namespace
 
-absl::StatusOr<std::string> ExchangeForRefreshToken(HttpTransport& transport, Retrier& retrier,
-                                                    const ExchangeRequest& request) {
+absl::StatusOr<AcrRefreshToken> ExchangeForRefreshToken(HttpTransport& transport, Retrier& retrier,
+                                                        const ExchangeRequest& request) {
   HttpRequest http;
   http.url = absl::StrCat("https://", request.login_server, "/oauth2/exchange");
   http.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
@@ -99,7 +100,15 @@ absl::StatusOr<std::string> ExchangeForRefreshToken(HttpTransport& transport, Re
     return absl::UnavailableError(absl::StrCat("ACR token exchange at ", request.login_server,
                                                " failed: HTTP 200 without a refresh_token"));
   }
-  return token->get<std::string>();
+  AcrRefreshToken out{token->get<std::string>(), absl::InfinitePast()};
+  absl::StatusOr<absl::Time> expiry = JwtExpiry(out.token);
+  if (!expiry.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("ACR token exchange at ", request.login_server,
+                     " returned an unreadable refresh token: ", expiry.status().message()));
+  }
+  out.expires_at = *expiry;
+  return out;
 }
 
 }  // namespace acrcp

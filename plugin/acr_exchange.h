@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "plugin/http_transport.h"
 #include "plugin/retry.h"
 
@@ -23,10 +24,16 @@ struct ExchangeRequest {
   std::string client_id;     // for messages only
 };
 
-// Returns the refresh token. PermissionDenied (with the `az role assignment create` that
-// fixes it) when ACR refuses the principal, Unavailable when ACR is throttling or down.
-absl::StatusOr<std::string> ExchangeForRefreshToken(HttpTransport& transport, Retrier& retrier,
-                                                    const ExchangeRequest& request);
+struct AcrRefreshToken {
+  std::string token;
+  absl::Time expires_at;  // the token's `exp`
+};
+
+// Returns the refresh token and its expiry. PermissionDenied (with the `az role assignment
+// create` that fixes it) when ACR refuses the principal, Unavailable when ACR is throttling
+// or down or answers with a token whose `exp` cannot be read.
+absl::StatusOr<AcrRefreshToken> ExchangeForRefreshToken(HttpTransport& transport, Retrier& retrier,
+                                                        const ExchangeRequest& request);
 
 }  // namespace acrcp
 

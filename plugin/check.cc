@@ -16,7 +16,6 @@
 #include "plugin/acr_exchange.h"
 #include "plugin/go_duration.h"
 #include "plugin/identity_factory.h"
-#include "plugin/jwt.h"
 #include "plugin/log.h"
 #include "plugin/login_server.h"
 #include "plugin/retry.h"
@@ -120,14 +119,13 @@ class Checker {
   Checker(const CheckInputs& inputs, const ProviderEnv& env) : inputs_(inputs), env_(env) {}
 
   CheckReport Run() {
-    absl::StatusOr<NodeConfig> config = LoadNodeConfig(inputs_.config_path, inputs_.env);
+    const absl::StatusOr<NodeConfig>& config = inputs_.config;
     if (!config.ok()) return Fail(config.status().message());
     Add(CheckLine::Kind::kOk, absl::StrCat("node config ", config->source, ": valid"));
 
     const std::string registry =
         inputs_.image.empty() ? "" : absl::AsciiStrToLower(RegistryOfImage(inputs_.image));
-    const auto mirror = config->mirrors.find(registry);
-    const std::string login_server = mirror == config->mirrors.end() ? registry : mirror->second;
+    const std::string login_server = LoginServerFor(*config, registry);
     const IdentityConfig& identity = IdentityFor(*config, login_server);
     Add(CheckLine::Kind::kOk, absl::StrCat("identity: ", DescribeIdentity(identity),
                                            Permissions(CredentialFile(identity))));
@@ -150,7 +148,7 @@ class Checker {
       return report_;
     }
     if (!login_server.empty()) {
-      if (mirror != config->mirrors.end()) {
+      if (login_server != registry) {
         Add(CheckLine::Kind::kOk, absl::StrCat(registry, " is mirrored by ", login_server));
       }
       const LoginServerPolicy policy(cloud.acr_suffix, config->registries);
@@ -188,15 +186,14 @@ class Checker {
     }
     const ExchangeRequest exchange{login_server, (*identity)->tenant_id(), access->value,
                                    (*identity)->client_id()};
-    absl::StatusOr<std::string> refresh = ExchangeForRefreshToken(**helper, retrier, exchange);
+    absl::StatusOr<AcrRefreshToken> refresh = ExchangeForRefreshToken(**helper, retrier, exchange);
     if (!refresh.ok()) return Fail(refresh.status().message());
-    absl::StatusOr<absl::Time> expiry = JwtExpiry(*refresh);
-    if (!expiry.ok()) return Fail(absl::StrCat(login_server, ": ", expiry.status().message()));
     const absl::Duration kubelet =
-        std::min(config.max_cache_duration, (*expiry - env_.clock->Now()) / 2);
+        std::min(config.max_cache_duration, (refresh->expires_at - env_.clock->Now()) / 2);
     Add(CheckLine::Kind::kOk,
-        absl::StrCat("ACR: ", login_server, " issued a refresh token valid until ", Time(*expiry),
-                     "; the kubelet may reuse it for ", FormatGoDuration(kubelet)));
+        absl::StrCat("ACR: ", login_server, " issued a refresh token valid until ",
+                     Time(refresh->expires_at), "; the kubelet may reuse it for ",
+                     FormatGoDuration(kubelet)));
     return report_;
   }
 

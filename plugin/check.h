@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "plugin/node_config.h"
 #include "plugin/provider.h"
 
@@ -28,8 +29,8 @@ struct CheckReport {
 };
 
 struct CheckInputs {
-  std::string config_path;
-  std::string image;  // may be empty: then no registry is tried
+  absl::StatusOr<NodeConfig> config;  // as loaded; a load error is the first failure
+  std::string image;                  // may be empty: then no registry is tried
   EnvLookup env;
 };
 

@@ -39,12 +39,11 @@ absl::StatusOr<std::unique_ptr<acrcp::NetworkHelper>> StartHelper(const std::str
 
 // check and setup: the report on stdout; exit 1 if it failed.
 int Check(const acrcp::CommandLine& cl, acrcp::ProviderEnv& env) {
-  absl::StatusOr<acrcp::NodeConfig> config =
-      acrcp::LoadNodeConfig(cl.config_path, acrcp::ProcessEnvironment());
+  const acrcp::EnvLookup environment = acrcp::ProcessEnvironment();
+  absl::StatusOr<acrcp::NodeConfig> config = acrcp::LoadNodeConfig(cl.config_path, environment);
   const std::string ca_bundle = config.ok() ? config->ca_bundle_file : "";
   env.start_helper = [&ca_bundle] { return StartHelper(ca_bundle); };
-  const acrcp::CheckReport report =
-      acrcp::RunChecks({cl.config_path, cl.image, acrcp::ProcessEnvironment()}, env);
+  const acrcp::CheckReport report = acrcp::RunChecks({config, cl.image, environment}, env);
   acrcp::WriteAll(STDOUT_FILENO, report.ToString());
   if (!report.Passed()) return 1;
   if (cl.action == acrcp::CommandLine::Action::kCheck) return 0;

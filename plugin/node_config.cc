@@ -685,6 +685,11 @@ std::pair<ManagedIdentitySource, std::string> ResolveManagedIdentity(absl::strin
   return {ManagedIdentitySource::kImds, kImdsDefaultEndpoint};
 }
 
+std::string LoginServerFor(const NodeConfig& config, absl::string_view registry) {
+  const auto mirror = config.mirrors.find(std::string(registry));
+  return mirror == config.mirrors.end() ? std::string(registry) : mirror->second;
+}
+
 EnvLookup ProcessEnvironment() {
   return [](absl::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());

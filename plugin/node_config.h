@@ -94,6 +94,10 @@ struct NodeConfig {
   absl::Duration max_cache_duration = absl::Hours(1);
 };
 
+// The ACR login server that serves `registry` (lower case): its mirror target if `mirrors`
+// maps it, else `registry` itself.
+std::string LoginServerFor(const NodeConfig& config, absl::string_view registry);
+
 // Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(absl::string_view)>;
 EnvLookup ProcessEnvironment();

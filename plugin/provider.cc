@@ -13,7 +13,6 @@
 #include "absl/strings/str_join.h"
 #include "plugin/acr_exchange.h"
 #include "plugin/identity_factory.h"
-#include "plugin/jwt.h"
 #include "plugin/log.h"
 #include "plugin/login_server.h"
 #include "plugin/retry.h"
@@ -61,19 +60,13 @@ class Refresher {
     absl::StatusOr<NetworkHelper*> helper = Helper();
     if (!helper.ok()) return helper.status();
     const absl::Time sent = env_.clock->Now();
-    absl::StatusOr<std::string> token = ExchangeForRefreshToken(**helper, retrier_, exchange);
+    absl::StatusOr<AcrRefreshToken> token = ExchangeForRefreshToken(**helper, retrier_, exchange);
     if (!token.ok()) return token.status();
-    absl::StatusOr<absl::Time> expiry = JwtExpiry(*token);
-    if (!expiry.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("ACR token exchange at ", login_server,
-                       " returned an unreadable refresh token: ", expiry.status().message()));
-    }
-    CachedToken entry{*std::move(token), sent, *expiry};
+    CachedToken entry{std::move(token->token), sent, token->expires_at};
     if (!entry.UsableAt(env_.clock->Now())) {
       return absl::FailedPreconditionError(absl::StrCat(
           "ACR token exchange at ", login_server, " returned a refresh token that expires at ",
-          absl::FormatTime(*expiry, absl::UTCTimeZone()),
+          absl::FormatTime(entry.expires_at, absl::UTCTimeZone()),
           " (check the node's clock: timedatectl status)"));
     }
     log::RegisterSecret(entry.token);
@@ -134,10 +127,12 @@ absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
     const CredentialProviderRequest& request, const NodeConfig& config, const ProviderEnv& env) {
   const std::string image_registry = RegistryOfImage(request.image);
   // A mirrored registry is served by its ACR: tokens are minted for, and sent to, the ACR.
-  const auto mirror = config.mirrors.find(absl::AsciiStrToLower(image_registry));
-  const std::string registry = mirror == config.mirrors.end() ? image_registry : mirror->second;
+  const std::string login_server = LoginServerFor(config, absl::AsciiStrToLower(image_registry));
+  const bool mirrored = login_server != absl::AsciiStrToLower(image_registry);
+  // Unmirrored, the auth key keeps the image's spelling: the kubelet matches it verbatim.
+  const std::string registry = mirrored ? login_server : image_registry;
   std::vector<std::string> auth_keys = {registry};
-  if (mirror != config.mirrors.end()) {
+  if (mirrored) {
     log::Debug(1, absl::StrCat(image_registry, " is mirrored by ", registry));
     auth_keys.push_back(image_registry);
   }
@@ -153,12 +148,12 @@ absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
   }
 
   absl::StatusOr<std::unique_ptr<Identity>> identity =
-      CreateIdentity(config, request, absl::AsciiStrToLower(registry));
+      CreateIdentity(config, request, login_server);
   if (!identity.ok()) return identity.status();
   const std::string entra_key = Sha256Hex(absl::StrCat(
       (*identity)->CacheKey(), "\n", config.cloud.authority_host, "\n", config.cloud.audience));
-  const std::string acr_key = absl::StrCat(
-      "acr-", Sha256Hex(absl::StrCat(entra_key, "\n", absl::AsciiStrToLower(registry))));
+  const std::string acr_key =
+      absl::StrCat("acr-", Sha256Hex(absl::StrCat(entra_key, "\n", login_server)));
 
   Refresher refresher(config, env, **identity, absl::StrCat("entra-", entra_key));
   std::optional<CachedToken> cached;
