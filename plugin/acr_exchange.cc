@@ -33,11 +33,11 @@ std::string RegistryErrorMessage(absl::string_view body) {
   return message != first.end() && message->is_string() ? message->get<std::string>() : "";
 }
 
-absl::Status ExchangeError(const ExchangeRequest& request, const RetriedResponse& result) {
+absl::Status ExchangeError(const ExchangeRequest& request, int status, absl::string_view body,
+                           int attempts) {
   const std::string head =
       absl::StrCat("ACR token exchange at ", request.login_server, " failed: ");
-  const int status = result.response.status;
-  std::string detail = RegistryErrorMessage(result.response.body);
+  std::string detail = RegistryErrorMessage(body);
   if (!detail.empty()) detail = absl::StrCat(": ", detail);
   if (status == 403) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -55,10 +55,10 @@ absl::Status ExchangeError(const ExchangeRequest& request, const RetriedResponse
         RegistryName(request.login_server), " --query id --output tsv))"));
   }
   if (IsRetryableStatus(status)) {
-    return absl::UnavailableError(absl::StrCat(
-        head, "HTTP ", status, " to all ", result.attempts,
-        " attempts (the registry is throttling or unavailable; the kubelet retries on the "
-        "next pull)"));
+    return absl::UnavailableError(
+        absl::StrCat(head, "HTTP ", status, " to ", RetriedAttempts(attempts),
+                     " (the registry is throttling or unavailable; the kubelet retries on the "
+                     "next pull)"));
   }
   if (status == 404) {
     return absl::FailedPreconditionError(
@@ -92,13 +92,22 @@ absl::StatusOr<AcrRefreshToken> ExchangeForRefreshToken(HttpTransport& transport
                         absl::StrCat("ACR token exchange at ", request.login_server,
                                      " failed: ", result.status().message()));
   }
-  if (result->response.status != 200) return ExchangeError(request, *result);
-  const nlohmann::json doc = nlohmann::json::parse(result->response.body, nullptr, false);
+  return ParseExchangeResponse(request, result->response.status, result->response.body,
+                               result->attempts);
+}
+
+absl::StatusOr<AcrRefreshToken> ParseExchangeResponse(const ExchangeRequest& request,
+                                                      int http_status, absl::string_view body,
+                                                      int attempts) {
+  if (http_status != 200) return ExchangeError(request, http_status, body, attempts);
+  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   const auto token = doc.is_object() ? doc.find("refresh_token") : doc.end();
   if (!doc.is_object() || token == doc.end() || !token->is_string() ||
       token->get<std::string>().empty()) {
-    return absl::UnavailableError(absl::StrCat("ACR token exchange at ", request.login_server,
-                                               " failed: HTTP 200 without a refresh_token"));
+    return absl::UnavailableError(
+        absl::StrCat("ACR token exchange at ", request.login_server,
+                     " failed: HTTP 200 without a refresh_token (is a proxy answering in "
+                     "its place?)"));
   }
   AcrRefreshToken out{token->get<std::string>(), absl::InfinitePast()};
   absl::StatusOr<absl::Time> expiry = JwtExpiry(out.token);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/http_transport.h"
 #include "plugin/retry.h"
@@ -34,6 +35,12 @@ struct AcrRefreshToken {
 // or down or answers with a token whose `exp` cannot be read.
 absl::StatusOr<AcrRefreshToken> ExchangeForRefreshToken(HttpTransport& transport, Retrier& retrier,
                                                         const ExchangeRequest& request);
+
+// The refresh token in ACR's answer (`http_status`, `body`) to `request`, which took
+// `attempts`; the errors are those of ExchangeForRefreshToken. No I/O (fuzzed on its own).
+absl::StatusOr<AcrRefreshToken> ParseExchangeResponse(const ExchangeRequest& request,
+                                                      int http_status, absl::string_view body,
+                                                      int attempts);
 
 }  // namespace acrcp
 

@@ -15,7 +15,8 @@ namespace {
 
 constexpr size_t kMaxKeyBytes = 4096;
 
-// The path in "Basic realm=<path>" (quotes tolerated), or "" if the header is not that.
+}  // namespace
+
 std::string RealmPath(absl::string_view header) {
   if (!absl::ConsumePrefix(&header, "Basic ") && !absl::ConsumePrefix(&header, "basic ")) {
     return "";
@@ -28,6 +29,8 @@ std::string RealmPath(absl::string_view header) {
 }
 
 bool IsAllowedKeyPath(absl::string_view path) {
+  // open(2) stops at a NUL byte: "<dir>/x\0.key" would read "<dir>/x".
+  if (path.find('\0') != absl::string_view::npos) return false;
   absl::string_view name = path;
   if (!absl::ConsumePrefix(&name, kArcTokenDirectory) || !absl::ConsumePrefix(&name, "/")) {
     return false;
@@ -35,8 +38,6 @@ bool IsAllowedKeyPath(absl::string_view path) {
   return absl::EndsWith(name, ".key") && name.size() > 4 &&
          name.find('/') == absl::string_view::npos && name.find("..") == absl::string_view::npos;
 }
-
-}  // namespace
 
 ArcIdentity::ArcIdentity(const IdentityConfig& config)
     : ManagedIdentity(config, "Azure Arc managed identity") {}

@@ -7,11 +7,22 @@
 #ifndef ACRCP_PLUGIN_ARC_IDENTITY_H_
 #define ACRCP_PLUGIN_ARC_IDENTITY_H_
 
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "plugin/managed_identity.h"
 
 namespace acrcp {
 
 inline constexpr char kArcTokenDirectory[] = "/var/opt/azcmagent/tokens";
+
+// The path in the agent's challenge "Basic realm=<path>" (quotes tolerated), or "" if the
+// Www-Authenticate header is not that.
+std::string RealmPath(absl::string_view header);
+
+// True when `path` names a ".key" file directly in kArcTokenDirectory: the only file the
+// challenge may make the plugin read and send.
+bool IsAllowedKeyPath(absl::string_view path);
 
 class ArcIdentity : public ManagedIdentity {
  public:

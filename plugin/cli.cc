@@ -43,6 +43,11 @@ void SplitFlag(absl::string_view arg, absl::string_view& name, absl::string_view
 
 absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
   CommandLine cl;
+  if (!args.empty() && args[0] == "docker-credential") {
+    cl.action = CommandLine::Action::kDockerCredential;
+    cl.docker_args.assign(args.begin() + 1, args.end());
+    return cl;
+  }
   std::vector<std::string> positional;
   bool config_flag_seen = false;
   const bool subcommand = !args.empty() && (args[0] == "check" || args[0] == "setup");
@@ -54,7 +59,8 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
       positional.push_back(arg);
       continue;
     }
-    absl::string_view name, value;
+    absl::string_view name;
+    absl::string_view value;
     bool has_value = false;
     SplitFlag(arg, name, value, has_value);
     if (name == "--help" || name == "-h") {
@@ -129,6 +135,9 @@ std::string UsageText() {
       "                                                   report on the node's setup\n"
       "  acr-credential-provider setup k3s|kubeadm [--config PATH] --image IMAGE\n"
       "                          [--root DIR] [--dry-run] wire the plugin into the kubelet\n"
+      "  acr-credential-provider docker-credential get|list|erase|store|version\n"
+      "                                                   Docker credential helper (also run\n"
+      "                                                   as docker-credential-acr)\n"
       "  acr-credential-provider --version\n"
       "  acr-credential-provider --help\n"
       "\n"

@@ -5,6 +5,8 @@
 // plugin), `-v N`, `--version`, `--help`. Operators also run two subcommands by hand:
 //   check [--config PATH] [--image IMAGE]
 //   setup k3s|kubeadm [--config PATH] --image IMAGE [--root DIR] [--dry-run]
+// and tools that speak the Docker credential helper protocol run
+//   docker-credential ACTION   (the same as running the binary as docker-credential-acr)
 // A hand-written parser keeps start-up free of flag registries and lets every mistake become
 // one actionable line.
 #ifndef ACRCP_PLUGIN_CLI_H_
@@ -20,7 +22,7 @@ namespace acrcp {
 inline constexpr char kDefaultConfigPath[] = "/etc/acr-credential-provider/config.json";
 
 struct CommandLine {
-  enum class Action { kProvide, kVersion, kHelp, kCheck, kSetup };
+  enum class Action { kProvide, kVersion, kHelp, kCheck, kSetup, kDockerCredential };
   Action action = Action::kProvide;
   // kProvide: empty means the environment only. check and setup default to
   // kDefaultConfigPath.
@@ -30,6 +32,8 @@ struct CommandLine {
   std::string setup_target;  // setup: "k3s" or "kubeadm"
   std::string root = "/";    // setup: where the node's file system is
   bool dry_run = false;      // setup: print, change nothing
+  // docker-credential: the arguments after it, interpreted by the helper protocol itself.
+  std::vector<std::string> docker_args;
 };
 
 // Parses the arguments after argv[0]. On a mistake returns InvalidArgument naming it.

@@ -221,6 +221,12 @@ class CurlTransport : public HttpTransport {
         return absl::FailedPreconditionError(
             absl::StrCat("the TLS certificate of ", host, " could not be verified: ", reason,
                          " (if a proxy inspects TLS, set caBundleFile to its CA certificate)"));
+      // The server was reached: naming DNS or the proxy would send the operator the wrong way.
+      case CURLE_PARTIAL_FILE:
+        return absl::UnavailableError(absl::StrCat(host, " broke off its answer: ", reason));
+      case CURLE_GOT_NOTHING:
+        return absl::UnavailableError(
+            absl::StrCat(host, " closed the connection without answering: ", reason));
       case CURLE_UNSUPPORTED_PROTOCOL:
       case CURLE_URL_MALFORMAT:
         return absl::InvalidArgumentError(absl::StrCat("bad URL for ", host, ": ", reason));

@@ -46,10 +46,10 @@ absl::Status EntraError(const EntraTokenRequest& request, int http_status, absl:
   const std::string head = absl::StrCat("Entra ID sign-in for client ", request.client_id,
                                         " in tenant ", request.tenant_id, " failed: ");
   if (IsRetryableStatus(http_status)) {
-    return absl::UnavailableError(absl::StrCat(
-        head, host, " answered HTTP ", http_status, " to all ", attempts,
-        " attempts (Entra ID is throttling or unavailable; the kubelet retries on the next "
-        "pull)"));
+    return absl::UnavailableError(
+        absl::StrCat(head, host, " answered HTTP ", http_status, " to ", RetriedAttempts(attempts),
+                     " (Entra ID is throttling or unavailable; the kubelet retries on the next "
+                     "pull)"));
   }
   EntraErrorDoc doc;
   if (!ParseErrorDoc(body, doc)) {

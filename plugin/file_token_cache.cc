@@ -19,7 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
+#include "plugin/cache_entry.h"
 #include "plugin/fd_io.h"
 #include "plugin/log.h"
 #include "plugin/secure_file.h"
@@ -27,7 +27,6 @@
 namespace acrcp {
 namespace {
 
-constexpr int kFormatVersion = 1;
 constexpr size_t kMaxEntryBytes = size_t{64} * 1024;
 constexpr absl::Duration kFirstLockPoll = absl::Milliseconds(2);
 constexpr absl::Duration kMaxLockPoll = absl::Milliseconds(50);
@@ -65,33 +64,18 @@ class FileTokenCache : public TokenCache {
       }
       return std::nullopt;
     }
-    const nlohmann::json doc = nlohmann::json::parse(file->contents, nullptr, false);
-    if (!doc.is_object() || doc.value("version", 0) != kFormatVersion ||
-        doc.value("key", "") != key || !doc.contains("token") || !doc["token"].is_string() ||
-        !doc.contains("obtainedAt") || !doc["obtainedAt"].is_number_integer() ||
-        !doc.contains("expiresAt") || !doc["expiresAt"].is_number_integer()) {
-      Ignore(path, "not a cache entry of this version");
+    absl::StatusOr<CachedToken> entry = ParseCacheEntry(file->contents, key);
+    if (!entry.ok()) {
+      Ignore(path, entry.status().message());
       return std::nullopt;
     }
-    CachedToken entry{doc["token"].get<std::string>(),
-                      absl::FromUnixSeconds(doc["obtainedAt"].get<int64_t>()),
-                      absl::FromUnixSeconds(doc["expiresAt"].get<int64_t>())};
-    if (entry.token.empty() || entry.expires_at <= entry.obtained_at) {
-      Ignore(path, "inconsistent times or empty token");
-      return std::nullopt;
-    }
-    log::RegisterSecret(entry.token);
-    return entry;
+    log::RegisterSecret(entry->token);
+    return *std::move(entry);
   }
 
   void Put(const std::string& key, const CachedToken& entry) override {
     if (!IsSafeKey(key)) return;
     RemoveLeftoverTemporaries(key);
-    const nlohmann::json doc = {{"version", kFormatVersion},
-                                {"key", key},
-                                {"token", entry.token},
-                                {"obtainedAt", absl::ToUnixSeconds(entry.obtained_at)},
-                                {"expiresAt", absl::ToUnixSeconds(entry.expires_at)}};
     const std::string path = EntryPath(key);
     std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
     const int fd = mkostemp(temp.data(), O_CLOEXEC);  // created 0600
@@ -99,7 +83,7 @@ class FileTokenCache : public TokenCache {
       Failed("create", temp);
       return;
     }
-    const bool written = WriteAll(fd, doc.dump()) && fsync(fd) == 0;
+    const bool written = WriteAll(fd, SerializeCacheEntry(key, entry)) && fsync(fd) == 0;
     const bool closed = close(fd) == 0;
     // An (empty) directory squatting on the entry's name is removed so the entry can land.
     const bool renamed =
@@ -112,6 +96,12 @@ class FileTokenCache : public TokenCache {
       return;
     }
     SyncDirectory();
+  }
+
+  void Erase(const std::string& key) override {
+    if (!IsSafeKey(key)) return;
+    const std::string path = EntryPath(key);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) Failed("remove", path);
   }
 
   absl::StatusOr<std::unique_ptr<CacheLock>> Lock(const std::string& key,

@@ -30,8 +30,6 @@
 #error "ACRCP_LIBEXECDIR must name the directory the HTTPS helper is installed in"
 #endif
 
-extern char** environ;
-
 namespace acrcp {
 namespace {
 

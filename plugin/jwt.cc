@@ -1,5 +1,6 @@
 #include "plugin/jwt.h"
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -105,6 +106,11 @@ absl::StatusOr<absl::Time> JwtExpiry(absl::string_view jwt) {
   const auto exp = claims.find("exp");
   if (exp == claims.end() || !exp->is_number()) {
     return absl::InvalidArgumentError("token has no numeric exp claim");
+  }
+  // Beyond int64 (about 2^63 s), converting is undefined for a float and wraps into the past
+  // for an unsigned; no real token expires that late.
+  if (!(std::fabs(exp->get<double>()) < 9.2e18)) {
+    return absl::InvalidArgumentError("token's exp claim is out of range");
   }
   return absl::FromUnixSeconds(exp->get<int64_t>());
 }

@@ -41,7 +41,7 @@ struct CredentialProviderResponse {
 };
 
 // Parses and validates a request. Returns InvalidArgument naming the offending field.
-absl::StatusOr<CredentialProviderRequest> ParseRequest(absl::string_view json);
+absl::StatusOr<CredentialProviderRequest> ParseRequest(absl::string_view text);
 
 // The response as one line of JSON, newline-terminated.
 std::string SerializeResponse(const CredentialProviderResponse& response);

@@ -66,7 +66,6 @@ void WriteLine(absl::string_view text) {
 }  // namespace
 
 void SetVerbosity(int verbosity) { g_verbosity = verbosity; }
-int Verbosity() { return g_verbosity; }
 
 void RegisterSecret(absl::string_view secret) {
   if (secret.size() >= 4) Secrets().emplace_back(secret);

@@ -18,7 +18,6 @@ inline constexpr absl::string_view kPrefix = "acr-credential-provider: ";
 
 // Diagnostics at level <= verbosity are written; 0 (the default) writes only errors.
 void SetVerbosity(int verbosity);
-int Verbosity();
 
 // From now on every occurrence of `secret` in logged text is replaced. Values shorter than
 // 4 bytes are ignored (they would redact ordinary words, and no real secret is that short).
@@ -28,7 +27,7 @@ void RegisterSecret(absl::string_view secret);
 // breaks folded into spaces, so one message is always one line.
 std::string Redact(absl::string_view text);
 
-// Writes "acr-credential-provider: <text>" as one line when level <= Verbosity().
+// Writes "acr-credential-provider: <text>" as one line when level <= the verbosity.
 void Debug(int level, absl::string_view text);
 
 // Writes "acr-credential-provider: <text>" as one line, whatever the verbosity.

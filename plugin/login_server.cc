@@ -87,6 +87,8 @@ bool LoginServerPolicy::Allows(absl::string_view registry) const {
   const std::string lower = absl::AsciiStrToLower(registry);
   const auto [host, port] = SplitPort(lower);
   if (lower.find(':') != std::string::npos && !AllDigits(port)) return false;
+  // "a:5000:443" would match the entry "a:5000" as if it were a port-less "a".
+  if (host.find(':') != absl::string_view::npos) return false;
   const bool default_port = port.empty() || port == "443";
   for (const std::string& entry : extra_) {
     if (entry == lower) return true;

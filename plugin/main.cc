@@ -1,6 +1,7 @@
 // acr-credential-provider: parse, dispatch, print, exit. Everything else lives in the
 // library; stdout carries only the protocol response, stderr one line on failure.
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -8,10 +9,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/check.h"
 #include "plugin/cli.h"
 #include "plugin/clock.h"
+#include "plugin/docker_credential_helper.h"
 #include "plugin/fd_io.h"
 #include "plugin/file_token_cache.h"
 #include "plugin/helper_transport.h"
@@ -55,6 +58,43 @@ int Check(const acrcp::CommandLine& cl, acrcp::ProviderEnv& env) {
   return done.ok() ? 0 : Fail(done);
 }
 
+// The provider environment of a real invocation: the cache in `cache_dir` ("" for none)
+// and the helper trusting `config`'s CA bundle.
+struct RealProviderEnv {
+  RealProviderEnv(const acrcp::NodeConfig& config, const std::string& cache_dir)
+      : cache(cache_dir.empty() ? acrcp::NewNullTokenCache()
+                                : acrcp::OpenFileTokenCache(cache_dir, acrcp::RealClock())) {
+    env.clock = &acrcp::RealClock();
+    env.cache = cache.get();
+    env.start_helper = [ca_bundle = config.ca_bundle_file] { return StartHelper(ca_bundle); };
+    env.jitter = acrcp::RandomJitter();
+  }
+  std::unique_ptr<acrcp::TokenCache> cache;
+  acrcp::ProviderEnv env;
+};
+
+int DockerCredentialHelper(const std::vector<std::string>& args) {
+  const acrcp::EnvLookup environment = acrcp::ProcessEnvironment();
+  std::unique_ptr<RealProviderEnv> real;
+  acrcp::DockerHelperDeps deps;
+  deps.read_stdin = [] { return acrcp::ReadAllBounded(STDIN_FILENO, acrcp::kMaxRequestBytes); };
+  deps.load_config = [&environment] {
+    const std::string path =
+        acrcp::DockerHelperConfigPath(environment, [](const std::string& candidate) {
+          struct stat st {};
+          return stat(candidate.c_str(), &st) == 0;
+        });
+    return acrcp::LoadNodeConfig(path, environment);
+  };
+  deps.provider_env = [&](const acrcp::NodeConfig& config) {
+    real = std::make_unique<RealProviderEnv>(
+        config, acrcp::DockerHelperCacheDir(config, geteuid() == 0, environment));
+    return real->env;
+  };
+  const acrcp::DockerHelperResult result = acrcp::RunDockerCredentialHelper(args, deps);
+  return acrcp::WriteAll(STDOUT_FILENO, result.out) ? result.exit_code : 1;
+}
+
 int Provide(const acrcp::CommandLine& cl) {
   absl::StatusOr<std::string> input = acrcp::ReadAllBounded(STDIN_FILENO, acrcp::kMaxRequestBytes);
   if (!input.ok()) {
@@ -67,16 +107,9 @@ int Provide(const acrcp::CommandLine& cl) {
       acrcp::LoadNodeConfig(cl.config_path, acrcp::ProcessEnvironment());
   if (!config.ok()) return Fail(config.status());
 
-  acrcp::Clock& clock = acrcp::RealClock();
-  const std::unique_ptr<acrcp::TokenCache> cache =
-      acrcp::OpenFileTokenCache(config->cache_dir, clock);
-  acrcp::ProviderEnv env;
-  env.clock = &clock;
-  env.cache = cache.get();
-  env.start_helper = [&config] { return StartHelper(config->ca_bundle_file); };
-  env.jitter = acrcp::RandomJitter();
+  const RealProviderEnv real(*config, config->cache_dir);
   absl::StatusOr<acrcp::CredentialProviderResponse> response =
-      acrcp::ProvideCredentials(*request, *config, env);
+      acrcp::ProvideCredentials(*request, *config, real.env);
   if (!response.ok()) return Fail(response.status());
   if (!acrcp::WriteAll(STDOUT_FILENO, acrcp::SerializeResponse(*response))) {
     return Fail(absl::UnavailableError("cannot write the response to stdout"));
@@ -91,6 +124,11 @@ int main(int argc, char** argv) {
   // attach by other processes of the same user.
   prctl(PR_SET_DUMPABLE, 0);
   const std::vector<std::string> args(argv + 1, argv + argc);
+  // Installed as docker-credential-acr (a link), the binary speaks only that protocol.
+  const absl::string_view name = argc > 0 ? argv[0] : "";
+  if (absl::StartsWith(name.substr(name.rfind('/') + 1), "docker-credential-")) {
+    return DockerCredentialHelper(args);
+  }
   absl::StatusOr<acrcp::CommandLine> cl = acrcp::ParseCommandLine(args);
   if (!cl.ok()) return Fail(cl.status());
   acrcp::log::SetVerbosity(cl->verbosity);
@@ -109,6 +147,8 @@ int main(int argc, char** argv) {
       env.jitter = acrcp::RandomJitter();
       return Check(*cl, env);
     }
+    case acrcp::CommandLine::Action::kDockerCredential:
+      return DockerCredentialHelper(cl->docker_args);
     case acrcp::CommandLine::Action::kProvide:
       break;
   }

@@ -28,37 +28,27 @@ absl::Status WithDeadlineHint(const absl::Status& status, const NodeConfig& conf
                    "; check the node's connectivity to Azure and HTTPS_PROXY / NO_PROXY)"));
 }
 
-// One invocation's refresh work: the network stack, the deadline and the keys, created
-// only once a cached token was not enough.
+// One invocation's refresh work: the network stack, the deadline and the Entra sign-in,
+// created only once a cached token was not enough.
 class Refresher {
  public:
-  Refresher(const NodeConfig& config, const ProviderEnv& env, Identity& identity,
-            std::string entra_key)
+  Refresher(const NodeConfig& config, const ProviderEnv& env, Identity& identity)
       : config_(config),
         env_(env),
         identity_(identity),
-        entra_key_(std::move(entra_key)),
         retrier_(*env.clock, env.clock->Now() + config.timeout, RetryPolicy{}, env.jitter) {}
 
   absl::Time deadline() const { return retrier_.deadline(); }
 
   // A new ACR refresh token for `login_server`.
   absl::StatusOr<CachedToken> RefreshToken(const std::string& login_server) {
-    std::optional<CachedToken> seen;
-    absl::StatusOr<CachedToken> access = GetOrRefresh(
-        *env_.cache, *env_.clock, entra_key_, "Entra ID token", deadline(),
-        [this] { return NewAccessToken(); }, seen);
-    if (!access.ok()) {
-      // Entra ID is unreachable, but a token it issued earlier is still good for the exchange.
-      if (!seen || !seen->UsableAt(env_.clock->Now())) return access.status();
-      log::Debug(1, absl::StrCat("Entra ID sign-in failed, using the cached Entra ID token: ",
-                                 access.status().message()));
-      access = *seen;
-    }
-    const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->token,
-                                   identity_.client_id()};
     absl::StatusOr<NetworkHelper*> helper = Helper();
     if (!helper.ok()) return helper.status();
+    absl::StatusOr<acrcp::AccessToken> access =
+        identity_.GetAccessToken(**helper, retrier_, config_.cloud, env_.clock->Now());
+    if (!access.ok()) return access.status();
+    const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->value,
+                                   identity_.client_id()};
     const absl::Time sent = env_.clock->Now();
     absl::StatusOr<AcrRefreshToken> token = ExchangeForRefreshToken(**helper, retrier_, exchange);
     if (!token.ok()) return token.status();
@@ -84,91 +74,117 @@ class Refresher {
     return helper_.get();
   }
 
-  absl::StatusOr<CachedToken> NewAccessToken() {
-    absl::StatusOr<NetworkHelper*> helper = Helper();
-    if (!helper.ok()) return helper.status();
-    const absl::Time sent = env_.clock->Now();
-    absl::StatusOr<acrcp::AccessToken> token =
-        identity_.GetAccessToken(**helper, retrier_, config_.cloud, sent);
-    if (!token.ok()) return token.status();
-    return CachedToken{std::move(token->value), sent, token->expires_at};
-  }
-
   const NodeConfig& config_;
   const ProviderEnv& env_;
   Identity& identity_;
-  std::string entra_key_;
   Retrier retrier_;
   std::unique_ptr<NetworkHelper> helper_;
 };
 
-// The response giving `token` for each of `registries` (a login server, and the registry it
-// mirrors, if any).
-CredentialProviderResponse Respond(const std::string& api_version,
-                                   const std::vector<std::string>& registries,
-                                   const CachedToken& token, const NodeConfig& config,
-                                   absl::Time now) {
+// Where the credentials for a registry named `registry` come from.
+struct Target {
+  std::string login_server;             // lower case: tokens are minted for and sent to it
+  std::vector<std::string> registries;  // the names the credentials are given for
+};
+
+// nullopt when `registry` is not served by a login server that may receive tokens.
+std::optional<Target> TargetFor(absl::string_view registry, const NodeConfig& config) {
+  // A mirrored registry is served by its ACR: tokens are minted for, and sent to, the ACR.
+  Target target{LoginServerFor(config, absl::AsciiStrToLower(registry)), {}};
+  const bool mirrored = target.login_server != absl::AsciiStrToLower(registry);
+  // Unmirrored, the name keeps the caller's spelling: the kubelet matches it verbatim.
+  target.registries.push_back(mirrored ? target.login_server : std::string(registry));
+  if (mirrored) {
+    log::Debug(1, absl::StrCat(registry, " is mirrored by ", target.login_server));
+    target.registries.push_back(std::string(registry));
+  }
+  const LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
+  if (!policy.Allows(target.registries.front())) {
+    log::Debug(
+        1, absl::StrCat("registry ", target.registries.front(), " is not an ACR login server of ",
+                        config.cloud.name, " nor listed in \"registries\"; no credentials for it"));
+    return std::nullopt;
+  }
+  return target;
+}
+
+// The cache key of the ACR refresh token that `identity` gets for `login_server`.
+std::string AcrCacheKey(const Identity& identity, const NodeConfig& config,
+                        const std::string& login_server) {
+  const std::string identity_key = Sha256Hex(absl::StrCat(
+      identity.CacheKey(), "\n", config.cloud.authority_host, "\n", config.cloud.audience));
+  return absl::StrCat("acr-", Sha256Hex(absl::StrCat(identity_key, "\n", login_server)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<RegistryCredentials>> CredentialsForRegistry(
+    absl::string_view registry, const CredentialProviderRequest& request, const NodeConfig& config,
+    const ProviderEnv& env) {
+  std::optional<Target> target = TargetFor(registry, config);
+  if (!target) return std::nullopt;
+  absl::StatusOr<std::unique_ptr<Identity>> identity =
+      CreateIdentity(config, request, target->login_server);
+  if (!identity.ok()) return identity.status();
+  const std::string& name = target->registries.front();
+
+  Refresher refresher(config, env, **identity);
+  std::optional<CachedToken> cached;
+  absl::StatusOr<CachedToken> token = GetOrRefresh(
+      *env.cache, *env.clock, AcrCacheKey(**identity, config, target->login_server),
+      absl::StrCat("ACR refresh token for ", name), refresher.deadline(),
+      [&] { return refresher.RefreshToken(name); }, cached);
+  if (!token.ok()) {
+    if (!cached || !cached->UsableAt(env.clock->Now())) {
+      return WithDeadlineHint(token.status(), config);
+    }
+    log::Debug(1,
+               absl::StrCat("refresh failed, serving the cached token for ", name, " (valid until ",
+                            absl::FormatTime(cached->expires_at, absl::UTCTimeZone()),
+                            "): ", token.status().message()));
+    token = *std::move(cached);
+  }
+  return RegistryCredentials{std::move(target->registries), *std::move(token)};
+}
+
+absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
+    const CredentialProviderRequest& request, const NodeConfig& config, const ProviderEnv& env) {
+  absl::StatusOr<std::optional<RegistryCredentials>> credentials =
+      CredentialsForRegistry(RegistryOfImage(request.image), request, config, env);
+  if (!credentials.ok()) return credentials.status();
   CredentialProviderResponse response;
-  response.api_version = api_version;
+  response.api_version = request.api_version;
+  if (!*credentials) {  // not an ACR: the kubelet caches the empty answer and asks no more
+    response.cache_duration = absl::ZeroDuration();
+    return response;
+  }
+  const CachedToken& token = (*credentials)->token;
   // Half the remaining life: the kubelet never holds a token close to its expiry.
-  response.cache_duration = std::min(config.max_cache_duration, (token.expires_at - now) / 2);
-  for (const std::string& registry : registries) {
+  response.cache_duration =
+      std::min(config.max_cache_duration, (token.expires_at - env.clock->Now()) / 2);
+  for (const std::string& registry : (*credentials)->registries) {
     response.auth[registry] = AuthEntry{kAcrTokenUsername, token.token};
   }
-  log::Debug(1, absl::StrCat("credentials for ", absl::StrJoin(registries, " and "),
+  log::Debug(1, absl::StrCat("credentials for ", absl::StrJoin((*credentials)->registries, " and "),
                              " may be cached by the kubelet for ",
                              absl::FormatDuration(response.cache_duration)));
   return response;
 }
 
-}  // namespace
-
-absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
-    const CredentialProviderRequest& request, const NodeConfig& config, const ProviderEnv& env) {
-  const std::string image_registry = RegistryOfImage(request.image);
-  // A mirrored registry is served by its ACR: tokens are minted for, and sent to, the ACR.
-  const std::string login_server = LoginServerFor(config, absl::AsciiStrToLower(image_registry));
-  const bool mirrored = login_server != absl::AsciiStrToLower(image_registry);
-  // Unmirrored, the auth key keeps the image's spelling: the kubelet matches it verbatim.
-  const std::string registry = mirrored ? login_server : image_registry;
-  std::vector<std::string> auth_keys = {registry};
-  if (mirrored) {
-    log::Debug(1, absl::StrCat(image_registry, " is mirrored by ", registry));
-    auth_keys.push_back(image_registry);
-  }
-  const LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
-  if (!policy.Allows(registry)) {
-    log::Debug(
-        1, absl::StrCat("registry ", registry, " is not an ACR login server of ", config.cloud.name,
-                        " nor listed in \"registries\"; answering without credentials"));
-    CredentialProviderResponse response;
-    response.api_version = request.api_version;
-    response.cache_duration = absl::ZeroDuration();
-    return response;
-  }
-
+absl::Status ForgetCredentials(absl::string_view registry, const NodeConfig& config,
+                               const ProviderEnv& env) {
+  std::optional<Target> target = TargetFor(registry, config);
+  if (!target) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<Identity>> identity =
-      CreateIdentity(config, request, login_server);
+      CreateIdentity(config, CredentialProviderRequest{}, target->login_server);
   if (!identity.ok()) return identity.status();
-  const std::string entra_key = Sha256Hex(absl::StrCat(
-      (*identity)->CacheKey(), "\n", config.cloud.authority_host, "\n", config.cloud.audience));
-  const std::string acr_key =
-      absl::StrCat("acr-", Sha256Hex(absl::StrCat(entra_key, "\n", login_server)));
-
-  Refresher refresher(config, env, **identity, absl::StrCat("entra-", entra_key));
-  std::optional<CachedToken> cached;
-  absl::StatusOr<CachedToken> token = GetOrRefresh(
-      *env.cache, *env.clock, acr_key, absl::StrCat("ACR refresh token for ", registry),
-      refresher.deadline(), [&] { return refresher.RefreshToken(registry); }, cached);
-  if (token.ok()) return Respond(request.api_version, auth_keys, *token, config, env.clock->Now());
-  if (cached && cached->UsableAt(env.clock->Now())) {
-    log::Debug(
-        1, absl::StrCat("refresh failed, serving the cached token for ", registry, " (valid until ",
-                        absl::FormatTime(cached->expires_at, absl::UTCTimeZone()),
-                        "): ", token.status().message()));
-    return Respond(request.api_version, auth_keys, *cached, config, env.clock->Now());
-  }
-  return WithDeadlineHint(token.status(), config);
+  const std::string key = AcrCacheKey(**identity, config, target->login_server);
+  absl::StatusOr<std::unique_ptr<CacheLock>> lock =
+      env.cache->Lock(key, env.clock->Now() + config.timeout);
+  if (!lock.ok()) return lock.status();
+  env.cache->Erase(key);
+  log::Debug(1, absl::StrCat("forgot the cached ACR refresh token for ", target->login_server));
+  return absl::OkStatus();
 }
 
 }  // namespace acrcp

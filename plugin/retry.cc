@@ -36,6 +36,11 @@ bool IsRetryableStatus(int http_status) {
          (http_status >= 500 && http_status <= 599 && http_status != 501 && http_status != 505);
 }
 
+std::string RetriedAttempts(int attempts) {
+  if (attempts == 1) return "1 attempt, the only one that fit in timeoutSeconds";
+  return absl::StrCat("all ", attempts, " attempts");
+}
+
 std::optional<absl::Duration> RetryAfter(const HttpResponse& response, absl::Time now) {
   for (const char* name : {"retry-after-ms", "x-ms-retry-after-ms"}) {
     if (auto value = response.Header(name)) {

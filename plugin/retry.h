@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -32,6 +33,11 @@ struct RetriedResponse {
 };
 
 bool IsRetryableStatus(int http_status);
+
+// How a message counts the attempts that all got a retryable answer: "all 4 attempts", or
+// "1 attempt, the only one that fit in timeoutSeconds" when the deadline (or a Retry-After
+// reaching past it) left no room for another.
+std::string RetriedAttempts(int attempts);
 
 // The server's requested wait, if it sent one: retry-after-ms, x-ms-retry-after-ms, or
 // Retry-After as seconds or an HTTP date (relative to `now`).

@@ -15,6 +15,7 @@ class NullTokenCache : public TokenCache {
  public:
   std::optional<CachedToken> Get(const std::string&) override { return std::nullopt; }
   void Put(const std::string&, const CachedToken&) override {}
+  void Erase(const std::string&) override {}
   absl::StatusOr<std::unique_ptr<CacheLock>> Lock(const std::string&, absl::Time) override {
     return std::make_unique<CacheLock>();
   }

@@ -58,6 +58,10 @@ class TokenCache {
   // already has its token. REQUIRES: the caller holds `key`'s lock.
   virtual void Put(const std::string& key, const CachedToken& entry) = 0;
 
+  // Forgets `key`'s entry, if any (best effort, like Put). REQUIRES: the caller holds
+  // `key`'s lock.
+  virtual void Erase(const std::string& key) = 0;
+
   // Waits until this process holds `key`'s lock or `deadline` passes (DeadlineExceeded).
   // The lock is released when the returned object is destroyed or the process dies.
   virtual absl::StatusOr<std::unique_ptr<CacheLock>> Lock(const std::string& key,

@@ -7,6 +7,9 @@ ACRCP_DEPS=(
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   python3 python3-cryptography
   clang-format gdb
+  docker-registry skopeo containerd  # tests/e2e: a real registry and real clients
+  clang libclang-rt-14-dev  # scripts/fuzz: libFuzzer and the sanitizer runtimes
+  valgrind clang-tidy cppcheck  # integration.valgrind_leaks, lint.clang_tidy, lint.cppcheck
 )
 
 acrcp_install_deps() {

@@ -4,17 +4,21 @@ the integration tests and demo.
 
 One process, five listeners, all on 127.0.0.1 with ephemeral ports:
   tls    HTTPS (HTTP/1.1): the Entra token endpoint (client secrets, certificate assertions,
-         federated service-account tokens) and the ACR OAuth endpoints, routed by path
+         federated service-account tokens) and the ACR OAuth endpoints, routed by path; the
+         registry API /v2/* too, relayed to a real registry once the admin API names one
   proxy  an HTTP CONNECT proxy that only ever splices to the tls listener
-  admin  plain-HTTP JSON API: recorded requests and CONNECTs, scenario, fault injection
+  admin  plain-HTTP JSON API: recorded requests and CONNECTs, scenario, fault injection,
+         the registry upstream, refresh tokens of any lifetime, every token issued so far
   himds  plain HTTP: the Azure Arc agent's identity endpoint (key-file challenge, then a token)
   imds   plain HTTP: the Azure VM instance metadata identity endpoint
 
 Usage: /usr/bin/python3 fake_azure.py --state-dir DIR [--scenario FILE.json]
 
-DIR receives ca.pem (the trust anchor clients pin), the server key pair, the Arc challenge key
-directory azcmagent-tokens/ and ports.json ({"tls", "proxy", "admin", "himds", "imds", "ca"});
-then "ready" is printed on stdout. SIGTERM or SIGINT stops it.
+DIR receives ca.pem (the trust anchor clients pin), the server key pair, registry-token.pem
+(the certificate registry access tokens are signed under: a registry's token-auth
+rootcertbundle), the Arc challenge key directory azcmagent-tokens/ and ports.json ({"tls",
+"proxy", "admin", "himds", "imds", "ca", "registry_token_cert"}); then "ready" is printed on
+stdout. SIGTERM or SIGINT stops it.
 Standard library plus python3-cryptography only, hence /usr/bin/python3.
 """
 
@@ -22,6 +26,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import itertools
 import json
@@ -47,6 +52,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 SERVER_DNS_NAMES = (
@@ -65,7 +71,10 @@ NULL_GUID = "00000000-0000-0000-0000-000000000000"
 ENTRA_TOKEN_LIFETIME = 3599
 ACR_ACCESS_TOKEN_LIFETIME = 4500  # real ACR access tokens last about 75 minutes
 FAULT_ENDPOINTS = ("entra", "exchange", "token", "v2", "himds", "imds")
-FAULT_ACTIONS = ("reset", "close")
+# reset and close end the connection instead of answering; truncate answers, but closes the
+# connection halfway through the body its Content-Length announced.
+FAULT_ACTIONS = ("reset", "close", "truncate")
+DROP_ACTIONS = ("reset", "close")
 SPLICE_IDLE_SECONDS = 60
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
@@ -176,32 +185,33 @@ def _b64url_decode(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class Signer:
-    """HS256 JWTs under a key that lives only in this process, so only this fake's tokens verify."""
+class _CompactJws:
+    """Compact JWS tokens under one fixed header; subclasses supply the signature algorithm."""
 
-    HEADER = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    def __init__(self, header):
+        self._header = _b64url(json.dumps(header, separators=(",", ":")).encode())
 
-    def __init__(self):
-        self._key = os.urandom(32)
+    def _signature(self, signing_input):
+        raise NotImplementedError
 
-    def _mac(self, signing_input):
-        return hmac.new(self._key, signing_input.encode(), hashlib.sha256).digest()
+    def _signature_valid(self, signing_input, signature):
+        raise NotImplementedError
 
     def sign(self, claims):
-        signing_input = self.HEADER + "." + _b64url(json.dumps(claims, separators=(",", ":")).encode())
-        return signing_input + "." + _b64url(self._mac(signing_input))
+        signing_input = self._header + "." + _b64url(json.dumps(claims, separators=(",", ":")).encode())
+        return signing_input + "." + _b64url(self._signature(signing_input.encode()))
 
     def verify(self, token):
         """Return the claims of a token this fake issued that is valid now; else raise InvalidToken."""
         parts = token.split(".")
-        if len(parts) != 3 or parts[0] != self.HEADER:
+        if len(parts) != 3 or parts[0] != self._header:
             raise InvalidToken("malformed token")
         try:
             signature = _b64url_decode(parts[2])
             claims = json.loads(_b64url_decode(parts[1]))
         except ValueError:
             raise InvalidToken("malformed token") from None
-        if not hmac.compare_digest(signature, self._mac(parts[0] + "." + parts[1])):
+        if not self._signature_valid(f"{parts[0]}.{parts[1]}".encode(), signature):
             raise InvalidToken("signature does not verify")
         now = time.time()
         if claims.get("exp", 0) <= now:
@@ -209,6 +219,54 @@ class Signer:
         if claims.get("nbf", 0) > now:
             raise InvalidToken("token is not valid yet")
         return claims
+
+
+class Signer(_CompactJws):
+    """HS256 JWTs under a key that lives only in this process, so only this fake's tokens verify."""
+
+    def __init__(self):
+        super().__init__({"alg": "HS256", "typ": "JWT"})
+        self._key = os.urandom(32)
+
+    def _signature(self, signing_input):
+        return hmac.new(self._key, signing_input, hashlib.sha256).digest()
+
+    def _signature_valid(self, signing_input, signature):
+        return hmac.compare_digest(signature, self._signature(signing_input))
+
+
+class RegistryTokenSigner(_CompactJws):
+    """ES256 registry access tokens in the form distribution's token auth verifies: the header
+    carries the signing certificate (x5c), and the same self-signed certificate, written to
+    `cert_path`, is the registry's `rootcertbundle`. (ACR signs RS256; clients never look
+    inside, and a P-256 key costs the fake's start-up nothing where RSA would take 0.2 s.)"""
+
+    def __init__(self, cert_path):
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake ACR token signing")])
+        cert = _certificate(name, name, self._key.public_key(), self._key, [
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (_key_usage(digital_signature=True), True),
+        ])
+        _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+        der = cert.public_bytes(serialization.Encoding.DER)
+        super().__init__({"typ": "JWT", "alg": "ES256", "x5c": [base64.b64encode(der).decode()]})
+
+    # A JWS ECDSA signature is r and s as two 32-byte big-endian numbers, not DER.
+    def _signature(self, signing_input):
+        r, s = decode_dss_signature(self._key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def _signature_valid(self, signing_input, signature):
+        if len(signature) != 64:
+            return False
+        der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                                   int.from_bytes(signature[32:], "big"))
+        try:
+            self._key.public_key().verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            return False
+        return True
 
 
 Jwt = namedtuple("Jwt", "header claims signing_input signature")
@@ -300,8 +358,13 @@ class Scenario:
             for name in [guid, *tenant.get("aliases", [])]:
                 self.names[name.lower()] = guid
         # The TLS port is only known at run time, so a scenario file names it "{tls}".
-        self.registries = {name.replace("{tls}", str(tls_port)).lower(): set(reg.get("acrpull", []))
-                           for name, reg in doc["registries"].items()}
+        self.registries = {}  # login server -> client ids with AcrPull
+        self.admins = {}      # login server -> (username, password) of its admin user, if enabled
+        for name, reg in doc["registries"].items():
+            name = name.replace("{tls}", str(tls_port)).lower()
+            self.registries[name] = set(reg.get("acrpull", []))
+            if "admin" in reg:
+                self.admins[name] = (str(reg["admin"]["username"]), str(reg["admin"]["password"]))
         self.audiences = list(doc.get("audiences", DEFAULT_SCENARIO["audiences"]))
         self.refresh_token_lifetime = int(doc.get("refresh_token_lifetime_seconds", 10800))
         self.delay = float(doc.get("delay_ms", 0)) / 1000
@@ -351,6 +414,10 @@ class Faults:
                 raise ValueError("status must be an integer")
             if not isinstance(fault.get("delay_ms", 0), (int, float)):
                 raise ValueError("delay_ms must be a number")
+            body_bytes = fault.get("body_bytes", 0)
+            if (not isinstance(body_bytes, int) or body_bytes < 0
+                    or (body_bytes and "status" not in fault)):
+                raise ValueError("body_bytes must be a non-negative integer, given with a status")
 
     def set(self, endpoint, faults, always):
         """Replace the endpoint's queue."""
@@ -410,16 +477,41 @@ class Recorder:
             self._connects.clear()
 
 
+class IssuedTokens:
+    """Every token the fake handed out since it started, by kind (reset keeps them), so tests
+    can look for all of them where none may appear: logs, files, child processes."""
+
+    KINDS = ("entra", "acr_refresh", "acr_access")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tokens = {kind: [] for kind in self.KINDS}
+
+    def add(self, kind, token):
+        with self._lock:
+            self._tokens[kind].append(token)
+        return token
+
+    def all(self):
+        with self._lock:
+            return {kind: list(tokens) for kind, tokens in self._tokens.items()}
+
+
 class Fake:
     """Everything the listeners share."""
 
-    def __init__(self, tls_port, scenario_doc, key_dir):
+    def __init__(self, tls_port, scenario_doc, key_dir, registry_signer):
         self.tls_port = tls_port
         self.key_dir = key_dir     # where HIMDS writes challenge keys unless the scenario says otherwise
         self.himds_keys = set()    # contents of every key file HIMDS announced; each one is accepted
-        self.signer = Signer()
+        self.signer = Signer()     # Entra access tokens and ACR refresh tokens
+        self.registry_signer = registry_signer  # ACR registry access tokens
+        # The registry that serves /v2/* (an Upstream), set through the admin API; None: the
+        # fake answers GET /v2/ itself.
+        self.registry_upstream = None
         self.faults = Faults()
         self.recorder = Recorder()
+        self.issued = IssuedTokens()
         self.scenario = Scenario(scenario_doc, tls_port)
         # Local ports of the proxy's upstream sockets: a TLS peer on one of them came via the proxy.
         self.proxied_ports = set()
@@ -502,11 +594,11 @@ def entra_token(fake, tenant_name, req):
 
 def issue_access_token(fake, tenant_guid, client_id, audience, now):
     """An Entra access token for an app or managed identity, as the ACR exchange accepts it."""
-    return fake.signer.sign({
+    return fake.issued.add("entra", fake.signer.sign({
         "aud": audience, "iss": f"https://sts.windows.net/{tenant_guid}/", "tid": tenant_guid,
         "appid": client_id, "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_guid}/{client_id}")),
         "iat": now, "nbf": now, "exp": now + ENTRA_TOKEN_LIFETIME,
-    })
+    }))
 
 
 def authenticate_client(scenario, tenant_name, client_id, app, req):
@@ -720,14 +812,18 @@ def acr_exchange(fake, req):
     if claims.get("appid") not in scenario.registries[req.host.lower()]:
         return acr_error(401, "UNAUTHORIZED", f"the principal '{claims.get('appid')}' is not "
                                               f"authorized to access '{req.host}'")
+    return Reply(200, {"refresh_token": issue_refresh_token(
+        fake, req.host, claims["appid"], claims["tid"], scenario.refresh_token_lifetime)})
+
+
+def issue_refresh_token(fake, registry, subject, tenant, lifetime):
+    """An ACR refresh token for `registry`; it lets its holder pull (AcrPull) and nothing else."""
     now = int(time.time())
-    token = fake.signer.sign({
-        "jti": str(uuid.uuid4()), "sub": claims["appid"], "nbf": now, "iat": now,
-        "exp": now + scenario.refresh_token_lifetime, "iss": "Azure Container Registry",
-        "aud": req.host, "version": "1.0", "grant_type": "refresh_token",
-        "tenant": claims["tid"], "permissions": {"actions": ["read"]},
-    })
-    return Reply(200, {"refresh_token": token})
+    return fake.issued.add("acr_refresh", fake.signer.sign({
+        "jti": str(uuid.uuid4()), "sub": subject, "nbf": now, "iat": now, "exp": now + lifetime,
+        "iss": "Azure Container Registry", "aud": registry, "version": "1.0",
+        "grant_type": "refresh_token", "tenant": tenant, "permissions": {"actions": ["read"]},
+    }))
 
 
 def _basic_credentials(authorization):
@@ -753,6 +849,10 @@ def _granted_access(scopes, permitted_actions):
     return access
 
 
+PULL_ACTIONS = frozenset({"pull"})                     # what an AcrPull refresh token allows
+ADMIN_ACTIONS = frozenset({"pull", "push", "delete"})  # the registry's admin user may do anything
+
+
 def acr_access_token(fake, req, refresh_token, scopes):
     """Issue a registry access token if refresh_token is an unexpired ACR token for this registry."""
     try:
@@ -761,25 +861,36 @@ def acr_access_token(fake, req, refresh_token, scopes):
         return acr_error(401, "UNAUTHORIZED", f"the refresh token is invalid: {why}")
     if claims.get("grant_type") != "refresh_token" or claims.get("aud", "").lower() != req.host.lower():
         return acr_error(401, "UNAUTHORIZED", f"the refresh token is not valid for '{req.host}'")
+    return issue_access_token_reply(fake, req.host, claims["sub"], claims.get("tenant"), scopes,
+                                    PULL_ACTIONS)
+
+
+def issue_access_token_reply(fake, registry, subject, tenant, scopes, permitted_actions):
+    """200 with a registry access token that a registry configured for ACR's token service
+    (issuer "Azure Container Registry", service = login server) accepts for `scopes`, cut down
+    to `permitted_actions`."""
     now = int(time.time())
-    token = fake.signer.sign({
-        "jti": str(uuid.uuid4()), "sub": claims["sub"], "nbf": now, "iat": now,
-        "exp": now + ACR_ACCESS_TOKEN_LIFETIME, "iss": "Azure Container Registry", "aud": req.host,
-        "version": "1.0", "grant_type": "access_token", "tenant": claims.get("tenant"),
-        "access": _granted_access(scopes, {"pull"}),  # refresh tokens here carry only "read"
+    token = fake.registry_signer.sign({
+        "jti": str(uuid.uuid4()), "sub": subject, "nbf": now, "iat": now,
+        "exp": now + ACR_ACCESS_TOKEN_LIFETIME, "iss": "Azure Container Registry", "aud": registry,
+        "version": "1.0", "grant_type": "access_token", "tenant": tenant,
+        "access": _granted_access(scopes, permitted_actions),
     })
-    return Reply(200, {"access_token": token})
+    return Reply(200, {"access_token": fake.issued.add("acr_access", token)})
 
 
 def acr_token_get(fake, req):
-    """GET /oauth2/token with Basic null-GUID:refresh-token (Azure/acr docs/Token-BasicAuth.md)."""
+    """GET /oauth2/token with Basic null-GUID:refresh-token (Azure/acr docs/Token-BasicAuth.md),
+    or with the registry's admin user and password."""
     error = registry_mismatch(fake, req)
     if error:
         return error
     credentials = _basic_credentials(req.headers.get("authorization", ""))
+    scopes = [v for k, v in parse_qsl(req.query_string) if k == "scope"]
+    if credentials is not None and credentials == fake.scenario.admins.get(req.host.lower()):
+        return issue_access_token_reply(fake, req.host, credentials[0], None, scopes, ADMIN_ACTIONS)
     if credentials is None or credentials[0] != NULL_GUID:
         return acr_error(401, "UNAUTHORIZED", f"expected Basic auth as user {NULL_GUID}")
-    scopes = [v for k, v in parse_qsl(req.query_string) if k == "scope"]
     return acr_access_token(fake, req, credentials[1], scopes)
 
 
@@ -799,7 +910,7 @@ def registry_ping(fake, req):
     scheme, _, token = req.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         try:
-            claims = fake.signer.verify(token)
+            claims = fake.registry_signer.verify(token)
             if claims.get("grant_type") == "access_token" and claims.get("aud") == req.host:
                 return Reply(200, {})
         except InvalidToken:
@@ -913,6 +1024,119 @@ def himds_challenge(fake, req):
     return Reply(401, None, {"WWW-Authenticate": f"Basic realm={path}"})
 
 
+# --------------------------------------------------------------------------- registry upstream
+
+# Headers about one hop of a connection rather than the message (RFC 9110 7.6.1), and Expect,
+# which http.server has already answered.
+HOP_BY_HOP_HEADERS = frozenset({"connection", "keep-alive", "proxy-authenticate",
+                                "proxy-authorization", "proxy-connection", "te", "trailer",
+                                "transfer-encoding", "upgrade", "expect"})
+RELAY_PIECE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A real registry (docker-registry) that answers /v2/* in the fake's place: ACR serves the
+    registry API and its token service on one host, so clients must see one host too."""
+    url: str
+    host: str
+    port: int
+    context: ssl.SSLContext
+
+    @classmethod
+    def parse(cls, doc):
+        """From {"url": "https://HOST:PORT", "ca": PEM file that verifies its certificate}."""
+        url = urlsplit(doc["url"])
+        if url.scheme != "https" or not url.hostname or url.port is None or url.path not in ("", "/"):
+            raise ValueError(f"url must be https://HOST:PORT, not {doc['url']!r}")
+        try:
+            context = ssl.create_default_context(cafile=doc["ca"])
+        except OSError as why:
+            raise ValueError(f"ca: {why}") from None
+        return cls(doc["url"], url.hostname, url.port, context)
+
+
+def _pieces(stream, length):
+    while length:
+        piece = stream.read(min(length, RELAY_PIECE))
+        if not piece:
+            raise ConnectionError("the client closed the connection in the middle of the body")
+        length -= len(piece)
+        yield piece
+
+
+def _request_body(handler, chunked):
+    """The request body in pieces as it arrives, chunked transfer coding taken off."""
+    if not chunked:
+        yield from _pieces(handler.rfile, int(handler.headers.get("Content-Length") or 0))
+        return
+    while size := int(handler.rfile.readline().split(b";")[0], 16):
+        yield from _pieces(handler.rfile, size)
+        handler.rfile.readline()  # the CRLF that ends the chunk
+    while handler.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailer fields
+        pass
+
+
+def _chunk(piece):
+    return b"%x\r\n%b\r\n" % (len(piece), piece)
+
+
+def relay(handler, upstream):
+    """Send the handler's request on to `upstream` and stream its answer back; returns the status.
+
+    Host and every end-to-end header pass unchanged (the registry sees the login server's
+    name; Docker-Content-Digest, Location, Www-Authenticate come back as sent). Bodies stream
+    in pieces both ways, so blobs of any size pass without being held in memory.
+    """
+    chunked = "chunked" in handler.headers.get("Transfer-Encoding", "").lower()
+    connection = http.client.HTTPSConnection(upstream.host, upstream.port, context=upstream.context,
+                                             timeout=JsonHandler.timeout)
+    try:
+        try:
+            connection.putrequest(handler.command, handler.path, skip_host=True,
+                                  skip_accept_encoding=True)
+            for name, value in handler.headers.items():
+                if name.lower() not in HOP_BY_HOP_HEADERS:
+                    connection.putheader(name, value)
+            if chunked:
+                connection.putheader("Transfer-Encoding", "chunked")
+            connection.endheaders()
+            for piece in _request_body(handler, chunked):
+                connection.send(_chunk(piece) if chunked else piece)
+            if chunked:
+                connection.send(b"0\r\n\r\n")
+            response = connection.getresponse()
+        except OSError as why:
+            handler.close_connection = True  # the request body may be half read
+            handler.send_reply(acr_error(502, "UNAVAILABLE", f"registry {upstream.url}: {why}"))
+            return 502
+        _relay_response(handler, response)
+        return response.status
+    finally:
+        connection.close()
+
+
+def _relay_response(handler, response):
+    handler.send_response_only(response.status, response.reason)
+    handler.log_request(response.status)
+    for name, value in response.getheaders():
+        if name.lower() not in HOP_BY_HOP_HEADERS:
+            handler.send_header(name, value)
+    if handler.command == "HEAD" or response.status in (204, 304):
+        handler.end_headers()
+        return
+    # Without a length the body ends where the upstream's chunks (or its connection) end; the
+    # client's connection stays open, so it gets chunks of its own.
+    rechunk = response.getheader("Content-Length") is None
+    if rechunk:
+        handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    while piece := response.read(RELAY_PIECE):
+        handler.wfile.write(_chunk(piece) if rechunk else piece)
+    if rechunk:
+        handler.wfile.write(b"0\r\n\r\n")
+
+
 # --------------------------------------------------------------------------- TLS listener
 # (ServiceHandler, the recording and fault plumbing, is shared with the identity listeners.)
 
@@ -940,10 +1164,14 @@ def route(fake, endpoint, req):
 
 
 def fault_reply(fault):
-    """The canned answer of a status fault; a non-string body is sent as JSON."""
+    """The canned answer of a status fault; a non-string body is sent as JSON. body_bytes makes
+    a huge answer: the body repeated (spaces if it is empty) to exactly that many bytes."""
     body = fault.get("body", "")
-    return Reply(fault["status"], body.encode() if isinstance(body, str) else body,
-                 dict(fault.get("headers", {})))
+    body = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    if fault.get("body_bytes"):
+        size = fault["body_bytes"]
+        body = ((body or b" ") * (size // max(len(body), 1) + 1))[:size]
+    return Reply(fault["status"], body, dict(fault.get("headers", {})))
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -955,7 +1183,8 @@ class JsonHandler(BaseHTTPRequestHandler):
     def read_body(self):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def send_reply(self, reply):
+    def send_reply(self, reply, truncate=False):
+        """Send `reply`; with `truncate`, only the first half of its body, then hang up."""
         body = reply.body if isinstance(reply.body, bytes) else (
             b"" if reply.body is None else json.dumps(reply.body).encode())
         headers = {"Content-Type": "application/json"} if body else {}
@@ -965,6 +1194,9 @@ class JsonHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if truncate:
+            body = body[:len(body) // 2]
+            self.close_connection = True
         self.wfile.write(body)
 
 
@@ -987,10 +1219,16 @@ class ServiceHandler(JsonHandler):
     def via_proxy(self):
         return False
 
+    def relay_target(self, _path):
+        """The Upstream that answers this path instead of the fake, if any."""
+        return None
+
     def serve(self):
         fake = self.server.fake
         url = urlsplit(self.path)
-        body = self.read_body()
+        upstream = self.relay_target(url.path)
+        # A relayed body streams through to the upstream: it is neither read nor recorded here.
+        body = b"" if upstream else self.read_body()
         req = self.parse(url, body)
         endpoint = self.endpoint(url.path)
         entry = {"endpoint": endpoint, "method": req.method, "host": req.host, "path": url.path,
@@ -999,13 +1237,22 @@ class ServiceHandler(JsonHandler):
         fake.recorder.arrive(entry)
         fault = fake.faults.take(endpoint) or {}
         time.sleep(fake.scenario.delay + fault.get("delay_ms", 0) / 1000)
-        if "action" in fault:
+        if fault.get("action") in DROP_ACTIONS:
             fake.recorder.finish(entry, fault["action"])
             self.drop_connection(fault["action"])
             return
-        reply = fault_reply(fault) if "status" in fault else self.answer(endpoint, req)
-        fake.recorder.finish(entry, reply.status, req.record)
-        self.send_reply(reply)
+        if "status" in fault:
+            reply = fault_reply(fault)
+            if upstream is not None:
+                self.close_connection = True  # the unread body would be taken for the next request
+        elif upstream is not None:
+            fake.recorder.finish(entry, relay(self, upstream))
+            return
+        else:
+            reply = self.answer(endpoint, req)
+        truncate = fault.get("action") == "truncate"
+        fake.recorder.finish(entry, "truncate" if truncate else reply.status, req.record)
+        self.send_reply(reply, truncate)
 
     def parse(self, url, body):
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -1028,19 +1275,33 @@ class ServiceHandler(JsonHandler):
     def drop_connection(self, action):
         if action == "reset":
             # Linger 0 makes close() send RST instead of FIN: the client sees a connection reset.
+            # Closed here, because socketserver's orderly shutdown would send a FIN first.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
         self.close_connection = True
 
 
 class TlsHandler(ServiceHandler):
     def endpoint(self, path):
-        return classify(path)
+        return "v2" if self.relay_target(path) else classify(path)
 
     def answer(self, endpoint, req):
         return route(self.server.fake, endpoint, req)
 
     def via_proxy(self):
         return self.client_address[1] in self.server.fake.proxied_ports
+
+    def relay_target(self, path):
+        upstream = self.server.fake.registry_upstream
+        return upstream if upstream is not None and (path == "/v2" or path.startswith("/v2/")) else None
+
+    def do_HEAD(self):
+        # Registry clients check blobs and manifests with HEAD. The fake's own endpoints never
+        # answered it, so without an upstream it stays what http.server makes of it: 501.
+        if self.relay_target(urlsplit(self.path).path) is None:
+            self.send_error(501, f"Unsupported method ({self.command!r})")
+            return
+        self.serve()
 
 
 # --------------------------------------------------------------------------- identity listeners
@@ -1142,14 +1403,29 @@ def admin_clear_faults(fake, _doc):
     return Reply(200, {})
 
 
+def admin_set_registry_upstream(fake, doc):
+    fake.registry_upstream = Upstream.parse(doc)
+    return Reply(200, {})
+
+
+def admin_issue_refresh_token(fake, doc):
+    """A refresh token as the exchange would issue it, but with any lifetime (even a negative
+    one: already expired), for tests of what registries make of such tokens."""
+    return Reply(200, {"refresh_token": issue_refresh_token(
+        fake, doc["registry"], doc["subject"], doc.get("tenant"), int(doc["lifetime_seconds"]))})
+
+
 ADMIN_ROUTES = {
     ("GET", "/requests"): lambda fake, _doc: Reply(200, fake.recorder.requests()),
     ("GET", "/connects"): lambda fake, _doc: Reply(200, fake.recorder.connects()),
     ("GET", "/scenario"): lambda fake, _doc: Reply(200, fake.scenario.doc),
+    ("GET", "/issued"): lambda fake, _doc: Reply(200, fake.issued.all()),
     ("POST", "/reset"): admin_reset,
     ("PUT", "/scenario"): admin_set_scenario,
     ("POST", "/faults"): admin_set_faults,
     ("DELETE", "/faults"): admin_clear_faults,
+    ("PUT", "/registry-upstream"): admin_set_registry_upstream,
+    ("POST", "/refresh-token"): admin_issue_refresh_token,
 }
 
 
@@ -1222,7 +1498,8 @@ def main():
     tls = TlsServer(TlsHandler, cert, key)
     key_dir = args.state_dir / "azcmagent-tokens"
     key_dir.mkdir(mode=0o700, exist_ok=True)  # there before the first challenge, as on an Arc machine
-    fake = Fake(tls.server_address[1], scenario, key_dir)
+    registry_token_cert = args.state_dir / "registry-token.pem"
+    fake = Fake(tls.server_address[1], scenario, key_dir, RegistryTokenSigner(registry_token_cert))
     tls.fake = fake
     servers = {"tls": tls, "proxy": Server(ProxyHandler, fake), "admin": Server(AdminHandler, fake),
                "himds": Server(HimdsHandler, fake), "imds": Server(ImdsHandler, fake)}
@@ -1234,7 +1511,7 @@ def main():
     for server in servers.values():
         threading.Thread(target=server.serve_forever, daemon=True).start()
     ports = {name: server.server_address[1] for name, server in servers.items()}
-    write_ports(args.state_dir, {**ports, "ca": str(ca)})
+    write_ports(args.state_dir, {**ports, "ca": str(ca), "registry_token_cert": str(registry_token_cert)})
     print("ready", flush=True)
 
     signal.sigwait(stop_signals)

@@ -76,6 +76,20 @@ class FakeClient:
     def clear_faults(self):
         self.admin("DELETE", "/faults")
 
+    def issued(self):
+        """Every token the fake issued since it started: {"entra", "acr_refresh", "acr_access"}
+        each a list (reset keeps them)."""
+        return self.admin("GET", "/issued")
+
+    def set_registry_upstream(self, url, ca):
+        """Relay /v2/* to the registry at `url` (https://HOST:PORT), verified with the PEM file `ca`."""
+        self.admin("PUT", "/registry-upstream", {"url": url, "ca": str(ca)})
+
+    def issue_refresh_token(self, registry, subject, lifetime_seconds):
+        """An ACR refresh token for `registry` with any lifetime (negative: already expired)."""
+        return self.admin("POST", "/refresh-token", {"registry": registry, "subject": subject,
+                                                     "lifetime_seconds": lifetime_seconds})["refresh_token"]
+
     def identity_endpoint(self, service):
         """IDENTITY_ENDPOINT of the fake "himds" (Azure Arc) or "imds" (Azure VM) listener."""
         return f"http://127.0.0.1:{self.ports[service]}/metadata/identity/oauth2/token"

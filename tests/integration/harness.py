@@ -27,79 +27,63 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "fakes"))
 from fake_client import NULL_GUID, FakeClient  # noqa: E402  (path set up just above)
+from service_process import ServiceProcess  # noqa: E402
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's interpreter, the one with python3-cryptography
 FAKE_AZURE = REPO / "tests" / "fakes" / "fake_azure.py"
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+ARC_TOKENS = Path("/var/opt/azcmagent/tokens")  # the only directory the plugin reads Arc keys from
 API_VERSIONS = (
     "credentialprovider.kubelet.k8s.io/v1",
     "credentialprovider.kubelet.k8s.io/v1beta1",
     "credentialprovider.kubelet.k8s.io/v1alpha1",
 )
-__all__ = ["API_VERSIONS", "NULL_GUID", "FakeAzure", "IntegrationTestCase", "go_duration_seconds",
-           "jwt_claims", "plugin_binary", "plugin_env", "request", "stdin_bytes", "summary",
-           "write_secret"]
+__all__ = ["API_VERSIONS", "ARC_TOKENS", "NULL_GUID", "FakeAzure", "IntegrationTestCase",
+           "go_duration_seconds", "jwt_claims", "plugin_binary", "plugin_env", "request",
+           "stdin_bytes", "summary", "use_arc_key_directory", "write_secret"]
 
 
-class FakeAzure(FakeClient):
+class FakeAzure(ServiceProcess, FakeClient):
     """Start fake_azure.py in state_dir with `scenario` (None: its built-in default).
 
     Entering waits for its "ready" line; leaving stops it and raises if it had crashed or did
     not stop cleanly, so a broken fake fails the tests loudly instead of hiding behind them.
     """
 
+    name = "fake_azure.py"
+
     def __init__(self, state_dir, scenario=None, startup_timeout=30):
         self.state_dir = Path(state_dir)
         self.scenario = scenario
-        self.startup_timeout = startup_timeout
-        self.process = None
+        super().__init__(self.state_dir / "fake.log", startup_timeout)
 
     def __enter__(self):
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        super().__enter__()
+        FakeClient.__init__(self, json.loads((self.state_dir / "ports.json").read_text()))
+        return self
+
+    def __exit__(self, *exc_info):
+        super().__exit__(*exc_info)
+        if self.process.returncode != 0:
+            raise RuntimeError(f"fake_azure.py did not stop cleanly (status "
+                               f"{self.process.returncode}):\n{self.log_tail()}")
+
+    def _launch(self, log):
         args = [SYSTEM_PYTHON, str(FAKE_AZURE), "--state-dir", str(self.state_dir)]
         if self.scenario is not None:
             scenario_file = self.state_dir / "scenario.json"
             scenario_file.write_text(json.dumps(self.scenario))
             args += ["--scenario", str(scenario_file)]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.PIPE, stderr=log)
-        if not self._wait_ready():
-            self._stop()
-            raise RuntimeError(f"fake_azure.py did not become ready:\n{self.log_tail()}")
-        super().__init__(json.loads((self.state_dir / "ports.json").read_text()))
-        return self
-
-    def __exit__(self, *exc_info):
-        crashed = self.process.poll()
-        self._stop()
-        if crashed is not None:
-            raise RuntimeError(f"fake_azure.py died (status {crashed}):\n{self.log_tail()}")
-        if self.process.returncode != 0:
-            raise RuntimeError(f"fake_azure.py did not stop cleanly (status "
-                               f"{self.process.returncode}):\n{self.log_tail()}")
-
-    @property
-    def log_path(self):
-        return self.state_dir / "fake.log"
-
-    def log_tail(self, lines=30):
-        if not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
 
     def _wait_ready(self):
         readable, _, _ = select.select([self.process.stdout], [], [], self.startup_timeout)
-        return bool(readable) and self.process.stdout.readline().strip() == b"ready"
+        if not (readable and self.process.stdout.readline().strip() == b"ready"):
+            raise RuntimeError(f"fake_azure.py did not become ready:\n{self.log_tail()}")
 
     def _stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        super()._stop()
         self.process.stdout.close()
 
     def admin(self, method, path, body=None):
@@ -118,6 +102,20 @@ def write_secret(path, value, mode=0o600):
         out.write(value)
     os.chmod(path, mode)
     return Path(path)
+
+
+def use_arc_key_directory(test_class):
+    """Make ARC_TOKENS exist (needs root) for `test_class`. What this made is removed after
+    the class if it is empty by then: another module may be using it at the same time."""
+    created = [path for path in (ARC_TOKENS.parent, ARC_TOKENS) if not path.exists()]
+    ARC_TOKENS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in created:
+        test_class.addClassCleanup(_remove_if_empty, path)
+
+
+def _remove_if_empty(directory):
+    if directory.exists() and not any(directory.iterdir()):
+        directory.rmdir()
 
 
 def plugin_binary():

@@ -2,9 +2,9 @@
 """The shared on-disk token cache (config key cacheDir), end to end against the fakes.
 
 Each test gets a fresh cache dir and reaches the fakes by the real host names through the
-fake's CONNECT proxy, so two genuine ACR registries (myacr, otheracr) share one Entra token.
-Entries are looked at and tampered with directly: entra-<hex>.json holds the Entra access
-token, acr-<hex>.json the ACR refresh token for one registry. Every test asserts the exact
+fake's CONNECT proxy, so two genuine ACR registries (myacr, otheracr) are served by one
+identity. Entries are looked at and tampered with directly: acr-<hex>.json holds the ACR
+refresh token for one registry; the Entra access token is never written to disk. Every test asserts the exact
 requests the fakes saw. Needs $ACRCP_BINARY; the crash-while-writing tests need gdb.
 """
 
@@ -40,15 +40,13 @@ SCENARIO = {
     "refresh_token_lifetime_seconds": 10800,
 }
 COLD = [("entra", 200), ("exchange", 200)]
-EXCHANGE_ONLY = [("exchange", 200)]
 ENTRY_FIELDS = {"version", "key", "token", "obtainedAt", "expiresAt"}
-ENTRY_NAME = re.compile(r"^(entra|acr)-[0-9a-f]{64}\.json$")
+ENTRY_NAME = re.compile(r"^acr-[0-9a-f]{64}\.json$")
 STALE_MESSAGE = "refresh failed, serving the cached token"
 
 # Entry ages (seconds since obtainedAt, seconds until expiresAt) that the tests plant.
 PAST_HALF_LIFE = (1000, 300)   # stale, yet usable while a refresh fails (> 60 s left)
 NEAR_EXPIRY = (1000, 50)       # under 60 s left: never served
-EXPIRED = (4000, -10)          # an Entra token (1 h) from the sign-in of a 3 h ACR token
 
 POLL_SECONDS = 0.05
 WAIT_SECONDS = 20  # bound on every wait for another process; the fakes answer in milliseconds
@@ -190,8 +188,8 @@ class CacheTest(IntegrationTestCase):
         self.cache_dir = self.new_dir("cache-")
         self.fake.reset()
 
-    def entries(self, kind):
-        """The `kind` ("entra" or "acr") entry files in the cache dir."""
+    def entries(self, kind="acr"):
+        """The entry files in the cache dir whose names start with `kind`."""
         return sorted(self.cache_dir.glob(f"{kind}-*.json"))
 
     def the_entry(self, kind):
@@ -244,12 +242,17 @@ class SharingTest(CacheTest):
         self.assertEqual(summary(self.fake.requests()), COLD)
         self.assert_valid_entry(self.the_entry("acr"), token=passwords.pop())
 
-    def test_second_registry_reuses_the_cached_entra_token(self):
+    def test_second_registry_signs_in_again_and_no_entra_token_is_stored(self):
         self.prime(REGISTRY)
         self.password(self.invoke(registry=OTHER_REGISTRY), OTHER_REGISTRY)
-        self.assertEqual(summary(self.fake.requests()), EXCHANGE_ONLY)
-        self.assertEqual(len(self.entries("entra")), 1)
+        requests = self.fake.requests()
+        self.assertEqual(summary(requests), COLD)
         self.assertEqual(len(self.entries("acr")), 2)
+        self.assertEqual(sorted(self.cache_dir.glob("*.json")), self.entries("acr"))
+        # Any registry the identity may pull from would take the Entra token: not on disk.
+        entra_token = requests[1]["form"]["access_token"]
+        for path in self.cache_dir.iterdir():
+            self.assertNotIn(entra_token.encode(), path.read_bytes(), path)
 
     def test_concurrent_warm_invocations_make_no_request(self):
         primed = {registry: self.prime(registry) for registry in (REGISTRY, OTHER_REGISTRY)}
@@ -276,7 +279,6 @@ class SharingTest(CacheTest):
         self.assertEqual(summary(self.fake.requests()), COLD)
         self.assertEqual(self.fake.requests()[0]["form"]["client_secret"], ROTATED_SECRET)
         self.assertNotEqual(new_password, old_password)
-        self.assertEqual(len(self.entries("entra")), 2)
         self.assertEqual(len(self.entries("acr")), 2)
 
 
@@ -287,7 +289,7 @@ class FreshnessTest(CacheTest):
         old_password = self.prime()
         age_entry(self.acr_entry(), age)
         new_password = self.password(self.invoke())
-        self.assertEqual(summary(self.fake.requests()), EXCHANGE_ONLY)  # the Entra token is fresh
+        self.assertEqual(summary(self.fake.requests()), COLD)
         self.assertNotEqual(new_password, old_password)
         self.assert_valid_entry(self.acr_entry(), token=new_password)
 
@@ -297,19 +299,11 @@ class FreshnessTest(CacheTest):
     def test_entry_past_half_life_is_refreshed_while_azure_is_up(self):
         self.assert_refreshed_when_aged(PAST_HALF_LIFE)
 
-    def test_entra_token_past_half_life_is_refreshed(self):
-        self.prime(REGISTRY)
-        age_entry(self.the_entry("entra"), PAST_HALF_LIFE)
-        self.password(self.invoke(registry=OTHER_REGISTRY), OTHER_REGISTRY)
-        self.assertEqual(summary(self.fake.requests()), COLD)
-
     def age_all_and_take_entra_down(self, age):
-        """Age the ACR entries to `age` and expire the Entra token obtained with them, so a
-        refresh has to go to Entra, which then answers 503 forever."""
+        """Age the ACR entries to `age`, so a refresh has to go to Entra, which then answers
+        503 forever."""
         for path in self.entries("acr"):
             age_entry(path, age)
-        for path in self.entries("entra"):
-            age_entry(path, EXPIRED)
         self.fake.faults("entra", [{"status": 503}], always=True)
 
     def assert_only_failed_entra_requests(self):
@@ -326,17 +320,13 @@ class FreshnessTest(CacheTest):
         self.assert_only_failed_entra_requests()
         self.assert_cache_duration(result, PAST_HALF_LIFE[1] / 2)
 
-    def test_usable_entra_token_still_serves_a_new_registry_while_entra_is_down(self):
+    def test_new_registry_fails_while_entra_is_down(self):
         self.prime(REGISTRY)
-        age_entry(self.the_entry("entra"), PAST_HALF_LIFE)
         self.fake.faults("entra", [{"status": 503}], always=True)
-        result = self.invoke(self.config(timeoutSeconds=3), registry=OTHER_REGISTRY, verbose=True)
-        self.password(result, OTHER_REGISTRY)
-        self.assertIn("using the cached Entra ID token", result.stderr)
-        requests = summary(self.fake.requests())
-        self.assertEqual(requests[-1], EXCHANGE_ONLY[0])
-        self.assertGreaterEqual(len(requests), 2)
-        self.assertTrue(all(r == ("entra", 503) for r in requests[:-1]), requests)
+        line = self.assert_failure(self.invoke(self.config(timeoutSeconds=2),
+                                               registry=OTHER_REGISTRY))
+        self.assertIn("503", line)
+        self.assert_only_failed_entra_requests()
 
     def test_entry_with_less_than_a_minute_left_is_not_served_while_entra_is_down(self):
         self.prime()
@@ -411,8 +401,7 @@ class UntrustedEntryTest(CacheTest):
                 corrupt(path, self.acr_entry(OTHER_REGISTRY))
 
                 password = self.password(self.invoke())
-                # The Entra token is still cached: the refresh is one exchange.
-                self.assertEqual(summary(self.fake.requests()), EXCHANGE_ONLY)
+                self.assertEqual(summary(self.fake.requests()), COLD)
                 self.assertNotIn(password, (old_password, other_password))
                 self.assert_valid_entry(path, token=password)
                 self.assertEqual(self.temporaries(), [])
@@ -430,7 +419,7 @@ class CrashTest(CacheTest):
         try:
             self.wait_for_request("entra", process)
             locks = sorted(self.cache_dir.glob("*.lock"))
-            self.assertEqual([path.name.split("-")[0] for path in locks], ["acr", "entra"])
+            self.assertEqual([path.name.split("-")[0] for path in locks], ["acr"])
             self.assertTrue(all(is_locked(path) for path in locks))
         finally:
             process.kill()
@@ -470,26 +459,16 @@ class CrashTest(CacheTest):
         return requests
 
     def assert_crash_in_leaves_temporary_that_next_writer_removes(self, function):
-        # The entra key is the first one written on a cold run; the acr key is the first one
-        # written when the Entra token is already cached (primed by another registry). What
-        # the killed plugin obtained dies with it, so the next run fetches it again.
-        cases = (("entra", None, [("entra", 200)], COLD),
-                 ("acr", OTHER_REGISTRY, EXCHANGE_ONLY, EXCHANGE_ONLY))
-        for kind, warm_registry, killed_run_requests, next_run_requests in cases:
-            with self.subTest(kind):
-                self.use_fresh_cache_dir()
-                if warm_registry:
-                    self.prime(warm_registry)
-                self.assertEqual(self.crash_in(function, REGISTRY), killed_run_requests)
-                leftovers = self.temporaries()
-                self.assertEqual(len(leftovers), 1, leftovers)
-                self.assertRegex(leftovers[0], rf"^{kind}-[0-9a-f]{{64}}\.json\.tmp\.\w{{6}}$")
+        # What the killed plugin obtained dies with it, so the next run fetches it again.
+        self.assertEqual(self.crash_in(function, REGISTRY), COLD)
+        leftovers = self.temporaries()
+        self.assertEqual(len(leftovers), 1, leftovers)
+        self.assertRegex(leftovers[0], r"^acr-[0-9a-f]{64}\.json\.tmp\.\w{6}$")
 
-                password = self.password(self.invoke())
-                self.assertEqual(summary(self.fake.requests()), next_run_requests)
-                self.assertEqual(self.temporaries(), [])
-                self.assert_valid_entry(self.the_entry("entra"))
-                self.assert_valid_entry(self.acr_entry(REGISTRY), token=password)
+        password = self.password(self.invoke())
+        self.assertEqual(summary(self.fake.requests()), COLD)
+        self.assertEqual(self.temporaries(), [])
+        self.assert_valid_entry(self.acr_entry(REGISTRY), token=password)
 
     @unittest.skipUnless(shutil.which("gdb"), "needs gdb (apt-get install gdb)")
     def test_writer_killed_before_rename_leaves_no_damage(self):
@@ -507,7 +486,6 @@ class CacheDirTest(CacheTest):
         info = os.stat(self.cache_dir)
         self.assertEqual(info.st_uid, os.geteuid())
         self.assertEqual(stat.S_IMODE(info.st_mode), 0o700)
-        self.assert_valid_entry(self.the_entry("entra"))
         self.assert_valid_entry(self.the_entry("acr"))
 
     def test_group_readable_cache_dir_is_tightened_to_0700(self):

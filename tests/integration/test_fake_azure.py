@@ -7,12 +7,19 @@ TLS, trusting the fake's CA) and check statuses, bodies, recording, faults and t
 
 import base64
 import http.client
+import json
 import re
 import socket
 import ssl
 import time
 import unittest
+from pathlib import Path
 from urllib.parse import urlencode
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from harness import NULL_GUID, IntegrationTestCase, jwt_claims
 
@@ -142,6 +149,53 @@ class FakeAzureTest(IntegrationTestCase):
             "grant_type": "refresh_token", "service": REGISTRY,
             "scope": "repository:team/app:pull", "refresh_token": refresh_token})
         self.assertEqual(status, 200)
+
+    def pull_push_token(self, headers):
+        """GET /oauth2/token for pull and push of team/app; returns (status, body)."""
+        query = urlencode({"service": REGISTRY, "scope": "repository:team/app:pull,push"})
+        status, _, body = self.call("GET", f"/oauth2/token?{query}", headers=headers)
+        return status, body
+
+    def test_admin_user_may_push_refresh_tokens_only_pull(self):
+        self.fake.set_scenario({**SCENARIO, "registries": {REGISTRY: {
+            "acrpull": [CLIENT], "admin": {"username": "myacr", "password": "admin-pw"}}}})
+        for name, headers, actions in (
+                ("admin user", self.basic("myacr", "admin-pw"), ["pull", "push"]),
+                ("refresh token", self.basic(NULL_GUID, self.refresh_token()), ["pull"])):
+            with self.subTest(name):
+                status, body = self.pull_push_token(headers)
+                self.assertEqual(status, 200)
+                self.assertEqual(jwt_claims(body["access_token"])["access"],
+                                 [{"type": "repository", "name": "team/app", "actions": actions}])
+        self.assertEqual(self.pull_push_token(self.basic("myacr", "wrong"))[0], 401)
+
+    def test_access_tokens_are_es256_under_the_registry_token_certificate(self):
+        status, body = self.pull_push_token(self.basic(NULL_GUID, self.refresh_token()))
+        self.assertEqual(status, 200)
+        header_part, claims_part, signature_part = body["access_token"].split(".")
+        header = json.loads(base64.urlsafe_b64decode(header_part + "=" * (-len(header_part) % 4)))
+        self.assertEqual((header["typ"], header["alg"], len(header["x5c"])), ("JWT", "ES256", 1))
+        certificate = x509.load_pem_x509_certificate(
+            Path(self.fake.ports["registry_token_cert"]).read_bytes())
+        self.assertEqual(base64.b64decode(header["x5c"][0]),
+                         certificate.public_bytes(serialization.Encoding.DER))
+        signature = base64.urlsafe_b64decode(signature_part + "=" * (-len(signature_part) % 4))
+        self.assertEqual(len(signature), 64)  # JWS: r and s, 32 bytes each
+        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        certificate.public_key().verify(encode_dss_signature(r, s),  # raises if forged
+                                        f"{header_part}.{claims_part}".encode(),
+                                        ec.ECDSA(hashes.SHA256()))
+        claims = jwt_claims(body["access_token"])
+        self.assertEqual((claims["iss"], claims["aud"], claims["sub"]),
+                         ("Azure Container Registry", REGISTRY, CLIENT))
+        self.assertEqual({"exp", "nbf", "iat", "jti"} - set(claims), set())
+
+    def test_refresh_token_of_any_lifetime_from_the_admin_api(self):
+        expired = self.fake.issue_refresh_token(REGISTRY, CLIENT, lifetime_seconds=-60)
+        self.assertLess(jwt_claims(expired)["exp"], time.time())
+        status, body = self.pull_push_token(self.basic(NULL_GUID, expired))
+        self.assertEqual(status, 401)
+        self.assertEqual(body["errors"][0]["message"], "the refresh token is invalid: token is expired")
 
     def test_token_endpoint_refusals(self):
         refresh_token = self.refresh_token()  # for myacr.azurecr.io

@@ -306,6 +306,19 @@ class DirectFlowTest(KubeletFlowTest):
         self.assertGreaterEqual(endpoints.count("entra"), 2)
         self.assertEqual(endpoints.count("exchange"), 0)
 
+    def test_redirects_are_not_followed(self):
+        # Following it would replay the Entra token (or, at Entra, the secret) to another URL.
+        elsewhere = f"https://localhost:{self.fake.ports['tls']}/oauth2/token"
+        for endpoint in ("entra", "exchange"):
+            with self.subTest(endpoint):
+                self.fake.reset()
+                self.fake.faults(endpoint, [{"status": 307, "headers": {"Location": elsewhere}}])
+                line = self.assert_failure(self.invoke())
+                self.assertIn("307", line)
+                requests = summary(self.fake.requests())
+                self.assertEqual(requests[-1], (endpoint, 307))
+                self.assertNotIn("token", [endpoint for endpoint, _ in requests])
+
     def test_exchange_connection_reset_is_retried(self):
         self.fake.faults("exchange", [{"action": "reset"}])
         self.assert_acr_response(self.invoke())

@@ -88,6 +88,12 @@ assert r["kind"]=="CredentialProviderResponse" and a["username"]=="00000000-0000
   fail "unexpected response: $response"
 grep -q "$SECRET" <<<"$response" && fail "the secret reached stdout"
 
+step "docs/docker-credential-helper.md: the same identity through docker-credential-acr"
+answer=$(printf 'myacr.azurecr.io\n' | in_root docker-credential-acr get)
+"$PY" -c 'import json,sys; a=json.loads(sys.argv[1])
+assert a["ServerURL"]=="myacr.azurecr.io" and a["Username"]=="00000000-0000-0000-0000-000000000000" and a["Secret"]' "$answer" ||
+  fail "unexpected docker-credential-acr answer: $answer"
+
 step "docs/k3s.md: setup k3s"
 in_root acr-credential-provider setup k3s --image "$IMAGE" >"$work/setup.out" || { cat "$work/setup.out"; fail "setup"; }
 [ "$(readlink "$root/var/lib/rancher/credentialprovider/bin/acr-credential-provider")" = \
@@ -99,7 +105,8 @@ step "docs/upgrade-uninstall.md: remove the K3s files, purge"
 rm -r "$root/var/lib/rancher/credentialprovider"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq acr-credential-provider >"$work/purge.log" 2>&1 ||
   { tail -20 "$work/purge.log"; fail "purge"; }
-for gone in /usr/bin/acr-credential-provider /usr/libexec/acr-credential-provider \
+for gone in /usr/bin/acr-credential-provider /usr/bin/docker-credential-acr \
+            /usr/libexec/acr-credential-provider \
             /usr/libexec/kubelet-image-credential-provider-plugins/acr-credential-provider \
             /etc/acr-credential-provider/config.json /usr/share/doc/acr-credential-provider \
             /usr/share/man/man8/acr-credential-provider.8.gz; do

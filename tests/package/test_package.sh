@@ -41,12 +41,14 @@ sorted() { LC_ALL=C sort; }
 # Both formats ship these; docs/*.md and config/*.yaml as they are in the tree.
 common_files="/etc/$name/config.json
 /usr/bin/$name -> ../libexec/kubelet-image-credential-provider-plugins/$name
+/usr/bin/docker-credential-acr -> ../libexec/kubelet-image-credential-provider-plugins/$name
 /usr/libexec/$name/$name-http
 /usr/libexec/kubelet-image-credential-provider-plugins/$name
 /usr/share/doc/$name/README.md
 $(for f in docs/*.md; do echo "/usr/share/doc/$name/$f"; done)
 $(for f in config/*.yaml; do echo "/usr/share/doc/$name/examples/${f#config/}"; done)
-/usr/share/man/man8/$name.8.gz"
+/usr/share/man/man8/$name.8.gz
+/usr/share/man/man8/docker-credential-acr.8.gz -> $name.8.gz"
 
 phase "deb: contents, control, lintian"
 deb_files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {sub(/^\./, "", $6); $1=$2=$3=$4=$5=""; sub(/^ +/, ""); print}' | sorted)
@@ -174,6 +176,8 @@ else
 fi
 same "plugin --version" "$name $version" "$("$plugin" --version)"
 same "/usr/bin link resolves to the plugin" "$plugin" "$(readlink -f "$work/deb-root/usr/bin/$name")"
+same "docker-credential-acr link resolves to the plugin" "$plugin" \
+  "$(readlink -f "$work/deb-root/usr/bin/docker-credential-acr")"
 
 man=$work/deb-root/usr/share/man/man8/$name.8.gz
 warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$man" 2>&1 >/dev/null)

@@ -70,6 +70,14 @@ TEST(CommandLineTest, Subcommands) {
   EXPECT_FALSE(cl->dry_run);
 }
 
+TEST(CommandLineTest, DockerCredentialPassesItsArgumentsOnUnparsed) {
+  absl::StatusOr<CommandLine> cl = Parse({"docker-credential", "get", "--help"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->action, CommandLine::Action::kDockerCredential);
+  EXPECT_EQ(cl->docker_args, (std::vector<std::string>{"get", "--help"}));
+  EXPECT_THAT(UsageText(), HasSubstr("docker-credential get|list|erase|store|version"));
+}
+
 TEST(CommandLineTest, MistakesAreNamed) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--bogus"}, "unknown flag '--bogus'"},

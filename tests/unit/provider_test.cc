@@ -1,5 +1,8 @@
 #include "plugin/provider.h"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -17,6 +20,7 @@ namespace acrcp {
 namespace {
 
 using ::acrcp::testing::FakeClock;
+using ::acrcp::testing::ForwardTo;
 using ::acrcp::testing::MakeJwt;
 using ::acrcp::testing::ParseForm;
 using ::acrcp::testing::ScriptedTransport;
@@ -49,24 +53,9 @@ class ProviderTest : public ::testing::Test {
     env_.jitter = [] { return 0.0; };
     env_.start_helper = [this]() -> absl::StatusOr<std::unique_ptr<NetworkHelper>> {
       ++transports_made_;
-      return std::unique_ptr<NetworkHelper>(new Forwarding(&transport_));
+      return ForwardTo(&transport_);
     };
   }
-
-  // The provider owns its helper; this one forwards to the test's script.
-  class Forwarding : public NetworkHelper {
-   public:
-    explicit Forwarding(ScriptedTransport* target) : target_(target) {}
-    absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
-      return target_->Send(request);
-    }
-    absl::StatusOr<std::string> SignAssertion(const AssertionSigningRequest& request) override {
-      return target_->SignAssertion(request);
-    }
-
-   private:
-    ScriptedTransport* target_;
-  };
 
   absl::StatusOr<CredentialProviderResponse> Provide(const std::string& image) {
     CredentialProviderRequest request;
@@ -370,15 +359,24 @@ TEST_F(CachingProviderTest, CacheDurationShrinksWithTheCachedTokensRemainingLife
   EXPECT_EQ(warm->cache_duration, absl::Hours(1)) << "2 h left, half of it";
 }
 
-TEST_F(CachingProviderTest, SecondRegistryReusesTheEntraToken) {
+// The Entra token would be accepted by every registry the identity may pull from, so it is
+// never written to disk: each registry's refresh signs in again.
+TEST_F(CachingProviderTest, EntraTokenIsNeverStoredOnDisk) {
   PushColdRefresh();
   ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
-  PushExchange();
+  PushColdRefresh();
   absl::StatusOr<CredentialProviderResponse> second = Provide("otheracr.azurecr.io/app");
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ(SentTo("/oauth2/v2.0/token"), 1u);
-  EXPECT_EQ(SentTo("/oauth2/exchange"), 2u);
+  EXPECT_EQ(SentTo("/oauth2/v2.0/token"), 2u);
   EXPECT_EQ(transport_.sent.back().url, "https://otheracr.azurecr.io/oauth2/exchange");
+  size_t entries = 0;
+  for (const auto& file : std::filesystem::directory_iterator(dir_.path() + "/cache")) {
+    std::ifstream in(file.path());
+    const std::string contents((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_THAT(contents, Not(HasSubstr(kAccessToken))) << file.path();
+    entries += file.path().extension() == ".json";
+  }
+  EXPECT_EQ(entries, 2u) << "one ACR refresh token per registry";
 }
 
 TEST_F(CachingProviderTest, RotatedSecretNeverReusesTheOldTokens) {
@@ -428,16 +426,14 @@ TEST_F(CachingProviderTest, NearlyExpiredTokenIsNotServedEvenWhenDown) {
   EXPECT_THAT(response.status().message(), HasSubstr("503"));
 }
 
-TEST_F(CachingProviderTest, StaleEntraTokenStillServesANewRegistryWhileEntraIsDown) {
+TEST_F(CachingProviderTest, NewRegistryFailsWhileEntraIsDown) {
   PushColdRefresh();
   ASSERT_TRUE(Provide("myacr.azurecr.io/app").ok());
-  clock_.Advance(absl::Minutes(45));  // the Entra token is past half-life, 15 min left
   for (int i = 0; i < 4; ++i) transport_.PushJson(503, "{}");
-  const std::string token = PushExchange();
   absl::StatusOr<CredentialProviderResponse> response = Provide("otheracr.azurecr.io/app");
-  ASSERT_TRUE(response.ok()) << response.status();
-  EXPECT_EQ(response->auth.at("otheracr.azurecr.io").password, token);
-  EXPECT_EQ(ParseForm(transport_.sent.back().body)["access_token"], kAccessToken);
+  ASSERT_FALSE(response.ok());
+  EXPECT_THAT(response.status().message(), HasSubstr("503"));
+  EXPECT_EQ(SentTo("/oauth2/exchange"), 1u) << "no Entra token, no exchange";
 }
 
 TEST_F(CachingProviderTest, ExchangeFailureServesTheStaleTokenToo) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -87,6 +88,28 @@ std::map<std::string, std::string> ParseForm(absl::string_view body) {
         eq == absl::string_view::npos ? "" : decode(pair.substr(eq + 1));
   }
   return out;
+}
+
+namespace {
+
+class Forwarding : public NetworkHelper {
+ public:
+  explicit Forwarding(ScriptedTransport* target) : target_(target) {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+    return target_->Send(request);
+  }
+  absl::StatusOr<std::string> SignAssertion(const AssertionSigningRequest& request) override {
+    return target_->SignAssertion(request);
+  }
+
+ private:
+  ScriptedTransport* target_;
+};
+
+}  // namespace
+
+std::unique_ptr<NetworkHelper> ForwardTo(ScriptedTransport* target) {
+  return std::make_unique<Forwarding>(target);
 }
 
 std::string MakeJwt(absl::string_view payload_json) {

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +72,10 @@ class ScriptedTransport : public NetworkHelper {
   FakeClock* clock_;
   std::deque<Answer> answers_;
 };
+
+// A helper that forwards to `target`, for code that takes ownership of the helper it starts
+// while the test keeps the script.
+std::unique_ptr<NetworkHelper> ForwardTo(ScriptedTransport* target);
 
 // Decodes an x-www-form-urlencoded body into a map.
 std::map<std::string, std::string> ParseForm(absl::string_view body);
