@@ -5,12 +5,12 @@
 // Input: the HTTP status in decimal, a form feed, then the body (no form feed: status 200).
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
 #include "plugin/acr_exchange.h"
 #include "plugin/jwt.h"
@@ -20,13 +20,10 @@ using acrcp::fuzz::Require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr absl::string_view kAccessToken = "fuzz-entra-access-token";
-  auto [status_text, body] = acrcp::fuzz::SplitAtFormFeed(acrcp::fuzz::AsText(data, size));
-  int http_status = 200;
-  if (body.empty()) {
-    body = status_text;
-  } else if (!absl::SimpleAtoi(status_text, &http_status)) {
-    return 0;
-  }
+  const std::optional<acrcp::fuzz::HttpAnswer> answer =
+      acrcp::fuzz::AsHttpAnswer(data, size, /*default_status=*/200);
+  if (!answer) return 0;
+  const auto [http_status, body] = *answer;
 
   const acrcp::ExchangeRequest request{"myacr.azurecr.io", "72f988bf-86f1-41af-91ab-2d7cd011db47",
                                        std::string(kAccessToken),

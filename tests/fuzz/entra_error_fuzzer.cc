@@ -5,12 +5,12 @@
 // Input: the HTTP status in decimal, a form feed, then the body (no form feed: status 400).
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/entra_client.h"
@@ -21,13 +21,10 @@ using acrcp::fuzz::Require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr absl::string_view kSecret = "fuzz-client-secret-value";
-  auto [status_text, body] = acrcp::fuzz::SplitAtFormFeed(acrcp::fuzz::AsText(data, size));
-  int http_status = 400;
-  if (body.empty()) {
-    body = status_text;
-  } else if (!absl::SimpleAtoi(status_text, &http_status)) {
-    return 0;
-  }
+  const std::optional<acrcp::fuzz::HttpAnswer> answer =
+      acrcp::fuzz::AsHttpAnswer(data, size, /*default_status=*/400);
+  if (!answer) return 0;
+  const auto [http_status, body] = *answer;
 
   acrcp::EntraTokenRequest request;
   request.authority_host = "https://login.microsoftonline.com";

@@ -6,8 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
 
 namespace acrcp::fuzz {
@@ -29,6 +31,22 @@ inline std::pair<absl::string_view, absl::string_view> SplitAtFormFeed(absl::str
   const size_t at = input.find('\f');
   if (at == absl::string_view::npos) return {input, absl::string_view()};
   return {input.substr(0, at), input.substr(at + 1)};
+}
+
+struct HttpAnswer {
+  int status;
+  absl::string_view body;
+};
+
+// An HTTP answer: "<status>\f<body>", or a body alone with `default_status`. nullopt when the
+// status is not a number, so the target skips the input.
+inline std::optional<HttpAnswer> AsHttpAnswer(const uint8_t* data, size_t size,
+                                              int default_status) {
+  const auto [first, second] = SplitAtFormFeed(AsText(data, size));
+  if (second.empty()) return HttpAnswer{default_status, first};
+  HttpAnswer answer{0, second};
+  if (!absl::SimpleAtoi(first, &answer.status)) return std::nullopt;
+  return answer;
 }
 
 }  // namespace acrcp::fuzz
