@@ -40,24 +40,6 @@ absl::StatusOr<std::unique_ptr<acrcp::NetworkHelper>> StartHelper(const std::str
   return acrcp::StartHelperTransport({.helper_path = *helper, .ca_bundle_file = ca_bundle});
 }
 
-// check and setup: the report on stdout; exit 1 if it failed.
-int Check(const acrcp::CommandLine& cl, acrcp::ProviderEnv& env) {
-  const acrcp::EnvLookup environment = acrcp::ProcessEnvironment();
-  absl::StatusOr<acrcp::NodeConfig> config = acrcp::LoadNodeConfig(cl.config_path, environment);
-  const std::string ca_bundle = config.ok() ? config->ca_bundle_file : "";
-  env.start_helper = [&ca_bundle] { return StartHelper(ca_bundle); };
-  const acrcp::CheckReport report = acrcp::RunChecks({config, cl.image, environment}, env);
-  acrcp::WriteAll(STDOUT_FILENO, report.ToString());
-  if (!report.Passed()) return 1;
-  if (cl.action == acrcp::CommandLine::Action::kCheck) return 0;
-
-  std::string log;
-  const absl::Status done =
-      acrcp::RunSetup(cl.setup_target, *config, cl.root, cl.dry_run, env.clock->Now(), log);
-  acrcp::WriteAll(STDOUT_FILENO, log);
-  return done.ok() ? 0 : Fail(done);
-}
-
 // The provider environment of a real invocation: the cache in `cache_dir` ("" for none)
 // and the helper trusting `config`'s CA bundle.
 struct RealProviderEnv {
@@ -72,6 +54,24 @@ struct RealProviderEnv {
   std::unique_ptr<acrcp::TokenCache> cache;
   acrcp::ProviderEnv env;
 };
+
+// check and setup: the report on stdout; exit 1 if it failed.
+int Check(const acrcp::CommandLine& cl) {
+  const acrcp::EnvLookup environment = acrcp::ProcessEnvironment();
+  absl::StatusOr<acrcp::NodeConfig> config = acrcp::LoadNodeConfig(cl.config_path, environment);
+  // No cache: the report is about a real sign-in and exchange.
+  const RealProviderEnv real(config.ok() ? *config : acrcp::NodeConfig{}, "");
+  const acrcp::CheckReport report = acrcp::RunChecks({config, cl.image, environment}, real.env);
+  acrcp::WriteAll(STDOUT_FILENO, report.ToString());
+  if (!report.Passed()) return 1;
+  if (cl.action == acrcp::CommandLine::Action::kCheck) return 0;
+
+  std::string log;
+  const absl::Status done =
+      acrcp::RunSetup(cl.setup_target, *config, cl.root, cl.dry_run, real.env.clock->Now(), log);
+  acrcp::WriteAll(STDOUT_FILENO, log);
+  return done.ok() ? 0 : Fail(done);
+}
 
 int DockerCredentialHelper(const std::vector<std::string>& args) {
   const acrcp::EnvLookup environment = acrcp::ProcessEnvironment();
@@ -141,12 +141,8 @@ int main(int argc, char** argv) {
                  ? 0
                  : 1;
     case acrcp::CommandLine::Action::kCheck:
-    case acrcp::CommandLine::Action::kSetup: {
-      acrcp::ProviderEnv env;
-      env.clock = &acrcp::RealClock();
-      env.jitter = acrcp::RandomJitter();
-      return Check(*cl, env);
-    }
+    case acrcp::CommandLine::Action::kSetup:
+      return Check(*cl);
     case acrcp::CommandLine::Action::kDockerCredential:
       return DockerCredentialHelper(cl->docker_args);
     case acrcp::CommandLine::Action::kProvide:
