@@ -11,12 +11,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "plugin/acr_exchange.h"
-#include "plugin/identity_factory.h"
-#include "plugin/log.h"
-#include "plugin/login_server.h"
-#include "plugin/retry.h"
-#include "plugin/sha256.h"
+#include "plugin/azure/acr_exchange.h"
+#include "plugin/azure/login_server.h"
+#include "plugin/base/log.h"
+#include "plugin/base/sha256.h"
+#include "plugin/identity/identity_factory.h"
+#include "plugin/net/retry.h"
 
 namespace acrcp {
 namespace {

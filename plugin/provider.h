@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "plugin/clock.h"
-#include "plugin/kubelet_protocol.h"
-#include "plugin/network_helper.h"
-#include "plugin/node_config.h"
-#include "plugin/token_cache.h"
+#include "plugin/base/clock.h"
+#include "plugin/cache/token_cache.h"
+#include "plugin/config/node_config.h"
+#include "plugin/kubelet/kubelet_protocol.h"
+#include "plugin/net/network_helper.h"
 
 namespace acrcp {
 

@@ -12,8 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
-#include "plugin/acr_exchange.h"
-#include "plugin/jwt.h"
+#include "plugin/azure/acr_exchange.h"
+#include "plugin/azure/jwt.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using acrcp::fuzz::Require;

@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "plugin/arc_identity.h"
+#include "plugin/identity/arc_identity.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using acrcp::fuzz::Require;

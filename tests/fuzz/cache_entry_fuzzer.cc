@@ -7,8 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "plugin/cache_entry.h"
-#include "plugin/token_cache.h"
+#include "plugin/cache/cache_entry.h"
+#include "plugin/cache/token_cache.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using acrcp::fuzz::Require;

@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
-#include "plugin/docker_credential_helper.h"
+#include "plugin/docker/docker_credential_helper.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using acrcp::fuzz::Require;

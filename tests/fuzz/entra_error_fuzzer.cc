@@ -13,8 +13,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "plugin/entra_client.h"
-#include "plugin/entra_errors.h"
+#include "plugin/azure/entra_client.h"
+#include "plugin/azure/entra_errors.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using acrcp::fuzz::Require;

@@ -13,7 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
-#include "plugin/jwt.h"
+#include "plugin/azure/jwt.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

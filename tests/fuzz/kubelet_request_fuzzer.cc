@@ -8,8 +8,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
-#include "plugin/kubelet_protocol.h"
-#include "plugin/login_server.h"
+#include "plugin/azure/login_server.h"
+#include "plugin/kubelet/kubelet_protocol.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using acrcp::fuzz::Require;

@@ -12,7 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "plugin/login_server.h"
+#include "plugin/azure/login_server.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

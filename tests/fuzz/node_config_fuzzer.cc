@@ -16,8 +16,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "plugin/login_server.h"
-#include "plugin/node_config.h"
+#include "plugin/azure/login_server.h"
+#include "plugin/config/node_config.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

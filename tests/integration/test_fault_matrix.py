@@ -39,7 +39,7 @@ from test_cache import PAST_HALF_LIFE, STALE_MESSAGE, age_entry
 
 TIMEOUT = 5          # timeoutSeconds of every cell
 SLACK = 1.0          # process start and exit on top of timeoutSeconds
-MAX_ATTEMPTS = 4     # RetryPolicy in plugin/retry.h
+MAX_ATTEMPTS = 4     # RetryPolicy in plugin/net/retry.h
 BASE_DELAY = 0.5     # its first backoff; each further one doubles, jitter takes up to half off
 GAP_TOLERANCE = 0.5  # an attempt's own round trip, and a busy machine, on top of the wait
 HUGE_BYTES = 20 << 20

@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "plugin/file_token_cache.h"
+#include "plugin/cache/file_token_cache.h"
 #include "tests/unit/test_util.h"
 
 namespace acrcp {

@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
-#include "plugin/jwt.h"
+#include "plugin/azure/jwt.h"
 
 namespace acrcp::testing {
 

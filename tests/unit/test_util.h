@@ -15,9 +15,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "plugin/clock.h"
-#include "plugin/network_helper.h"
-#include "plugin/node_config.h"
+#include "plugin/base/clock.h"
+#include "plugin/config/node_config.h"
+#include "plugin/net/network_helper.h"
 
 namespace acrcp::testing {
 

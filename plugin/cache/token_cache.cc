@@ -1,0 +1,52 @@
+#include "plugin/cache/token_cache.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/base/log.h"
+
+namespace acrcp {
+namespace {
+
+class NullTokenCache : public TokenCache {
+ public:
+  std::optional<CachedToken> Get(const std::string&) override { return std::nullopt; }
+  void Put(const std::string&, const CachedToken&) override {}
+  void Erase(const std::string&) override {}
+  absl::StatusOr<std::unique_ptr<CacheLock>> Lock(const std::string&, absl::Time) override {
+    return std::make_unique<CacheLock>();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<TokenCache> NewNullTokenCache() { return std::make_unique<NullTokenCache>(); }
+
+absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const std::string& key,
+                                         absl::string_view what, absl::Time deadline,
+                                         absl::FunctionRef<absl::StatusOr<CachedToken>()> refresh,
+                                         std::optional<CachedToken>& seen) {
+  seen = cache.Get(key);
+  if (seen && seen->FreshAt(clock.Now())) {
+    log::Debug(1, absl::StrCat("using the cached ", what));
+    return *seen;
+  }
+  absl::StatusOr<std::unique_ptr<CacheLock>> lock = cache.Lock(key, deadline);
+  if (!lock.ok()) return lock.status();
+  if (std::optional<CachedToken> again = cache.Get(key)) {
+    seen = std::move(again);
+    if (seen->FreshAt(clock.Now())) {
+      log::Debug(1, absl::StrCat("another invocation just refreshed the ", what));
+      return *seen;
+    }
+  }
+  log::Debug(1, absl::StrCat(seen ? "refreshing the " : "no cached ", what));
+  absl::StatusOr<CachedToken> fresh = refresh();
+  if (fresh.ok()) cache.Put(key, *fresh);
+  return fresh;
+}
+
+}  // namespace acrcp
