@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/base/clock.h"
+#include "plugin/base/environment.h"
 #include "plugin/base/fd_io.h"
 #include "plugin/base/log.h"
 #include "plugin/base/version.h"
@@ -21,10 +22,10 @@
 #include "plugin/cli/setup.h"
 #include "plugin/config/node_config.h"
 #include "plugin/docker/docker_credential_helper.h"
+#include "plugin/kubelet/kubelet_front_end.h"
 #include "plugin/kubelet/kubelet_protocol.h"
 #include "plugin/net/helper_transport.h"
 #include "plugin/net/retry.h"
-#include "plugin/provider.h"
 
 namespace {
 
@@ -135,7 +136,7 @@ int main(int argc, char** argv) {
   switch (cl->action) {
     case acrcp::CommandLine::Action::kHelp:
       return acrcp::WriteAll(STDOUT_FILENO, acrcp::UsageText()) ? 0 : 1;
-    case acrcp::CommandLine::Action::kVersion:
+    case acrcp::CommandLine::Action::kPrintVersion:
       return acrcp::WriteAll(STDOUT_FILENO,
                              absl::StrCat("acr-credential-provider ", acrcp::kVersion, "\n"))
                  ? 0

@@ -8,11 +8,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "plugin/azure/acr_exchange.h"
 #include "plugin/azure/login_server.h"
+#include "plugin/azure/registry_name.h"
 #include "plugin/base/log.h"
 #include "plugin/base/sha256.h"
 #include "plugin/identity/identity_factory.h"
@@ -40,17 +39,24 @@ class Refresher {
 
   absl::Time deadline() const { return retrier_.deadline(); }
 
-  // A new ACR refresh token for `login_server`.
-  absl::StatusOr<CachedToken> RefreshToken(const std::string& login_server) {
+  // An Entra access token for the cloud's ACR audience.
+  absl::StatusOr<AccessToken> SignIn() {
     absl::StatusOr<NetworkHelper*> helper = Helper();
     if (!helper.ok()) return helper.status();
-    absl::StatusOr<acrcp::AccessToken> access =
+    absl::StatusOr<AccessToken> access =
         identity_.GetAccessToken(**helper, retrier_, config_.cloud, env_.clock->Now());
+    if (access.ok() && env_.observer != nullptr) env_.observer->SignedIn(identity_, *access);
+    return access;
+  }
+
+  // A new ACR refresh token for `login_server` (normalised).
+  absl::StatusOr<CachedToken> RefreshToken(const std::string& login_server) {
+    absl::StatusOr<AccessToken> access = SignIn();
     if (!access.ok()) return access.status();
     const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->value,
                                    identity_.client_id()};
     const absl::Time sent = env_.clock->Now();
-    absl::StatusOr<AcrRefreshToken> token = ExchangeForRefreshToken(**helper, retrier_, exchange);
+    absl::StatusOr<AcrRefreshToken> token = ExchangeForRefreshToken(*helper_, retrier_, exchange);
     if (!token.ok()) return token.status();
     CachedToken entry{std::move(token->token), sent, token->expires_at};
     if (!entry.UsableAt(env_.clock->Now())) {
@@ -81,31 +87,31 @@ class Refresher {
   std::unique_ptr<NetworkHelper> helper_;
 };
 
-// Where the credentials for a registry named `registry` come from.
-struct Target {
-  std::string login_server;             // lower case: tokens are minted for and sent to it
-  std::vector<std::string> registries;  // the names the credentials are given for
-};
+// The ACR login server that serves `registry` (normalised): its mirror target if `mirrors`
+// maps it, else `registry` itself.
+std::string LoginServerFor(const NodeConfig& config, const std::string& registry) {
+  const auto mirror = config.mirrors.find(registry);
+  return mirror == config.mirrors.end() ? registry : mirror->second;
+}
 
-// nullopt when `registry` is not served by a login server that may receive tokens.
-std::optional<Target> TargetFor(absl::string_view registry, const NodeConfig& config) {
-  // A mirrored registry is served by its ACR: tokens are minted for, and sent to, the ACR.
-  Target target{LoginServerFor(config, absl::AsciiStrToLower(registry)), {}};
-  const bool mirrored = target.login_server != absl::AsciiStrToLower(registry);
-  // Unmirrored, the name keeps the caller's spelling: the kubelet matches it verbatim.
-  target.registries.push_back(mirrored ? target.login_server : std::string(registry));
-  if (mirrored) {
-    log::Debug(1, absl::StrCat(registry, " is mirrored by ", target.login_server));
-    target.registries.push_back(std::string(registry));
+// The allowed target of `registry`, or nullopt (said at -v 1) when no token may go there.
+std::optional<RegistryTarget> AllowedTargetOf(absl::string_view registry,
+                                              const NodeConfig& config) {
+  absl::StatusOr<RegistryTarget> target = TargetOf(registry, config);
+  if (!target.ok()) {
+    log::Debug(1, absl::StrCat(target.status().message(), "; no credentials for it"));
+    return std::nullopt;
   }
-  const LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
-  if (!policy.Allows(target.registries.front())) {
+  if (!target->allowed) {
     log::Debug(
-        1, absl::StrCat("registry ", target.registries.front(), " is not an ACR login server of ",
+        1, absl::StrCat("registry ", target->login_server, " is not an ACR login server of ",
                         config.cloud.name, " nor listed in \"registries\"; no credentials for it"));
     return std::nullopt;
   }
-  return target;
+  if (target->mirrored) {
+    log::Debug(1, absl::StrCat(registry, " is mirrored by ", target->login_server));
+  }
+  return *std::move(target);
 }
 
 // The cache key of the ACR refresh token that `identity` gets for `login_server`.
@@ -118,65 +124,63 @@ std::string AcrCacheKey(const Identity& identity, const NodeConfig& config,
 
 }  // namespace
 
+absl::StatusOr<RegistryTarget> TargetOf(absl::string_view registry, const NodeConfig& config) {
+  absl::StatusOr<std::string> name = NormalizeRegistry(registry);
+  if (!name.ok()) return name.status();
+  RegistryTarget target;
+  target.login_server = LoginServerFor(config, *name);
+  target.mirrored = target.login_server != *name;
+  target.registries.push_back(target.mirrored ? target.login_server : std::string(registry));
+  if (target.mirrored) target.registries.push_back(std::string(registry));
+  target.allowed =
+      LoginServerPolicy(config.cloud.acr_suffix, config.registries).Allows(target.login_server);
+  return target;
+}
+
 absl::StatusOr<std::optional<RegistryCredentials>> CredentialsForRegistry(
-    absl::string_view registry, const CredentialProviderRequest& request, const NodeConfig& config,
+    absl::string_view registry, const ServiceAccountToken& pod, const NodeConfig& config,
     const ProviderEnv& env) {
-  std::optional<Target> target = TargetFor(registry, config);
+  std::optional<RegistryTarget> target = AllowedTargetOf(registry, config);
   if (!target) return std::nullopt;
-  absl::StatusOr<std::unique_ptr<Identity>> identity =
-      CreateIdentity(config, request, target->login_server);
+  const std::string& login_server = target->login_server;
+  absl::StatusOr<std::unique_ptr<Identity>> identity = CreateIdentity(config, pod, login_server);
   if (!identity.ok()) return identity.status();
-  const std::string& name = target->registries.front();
 
   Refresher refresher(config, env, **identity);
   std::optional<CachedToken> cached;
   absl::StatusOr<CachedToken> token = GetOrRefresh(
-      *env.cache, *env.clock, AcrCacheKey(**identity, config, target->login_server),
-      absl::StrCat("ACR refresh token for ", name), refresher.deadline(),
-      [&] { return refresher.RefreshToken(name); }, cached);
+      *env.cache, *env.clock, AcrCacheKey(**identity, config, login_server),
+      absl::StrCat("ACR refresh token for ", login_server), refresher.deadline(),
+      [&] { return refresher.RefreshToken(login_server); }, cached);
   if (!token.ok()) {
     if (!cached || !cached->UsableAt(env.clock->Now())) {
       return WithDeadlineHint(token.status(), config);
     }
-    log::Debug(1,
-               absl::StrCat("refresh failed, serving the cached token for ", name, " (valid until ",
-                            absl::FormatTime(cached->expires_at, absl::UTCTimeZone()),
-                            "): ", token.status().message()));
+    log::Debug(
+        1, absl::StrCat("refresh failed, serving the cached token for ", login_server,
+                        " (valid until ", absl::FormatTime(cached->expires_at, absl::UTCTimeZone()),
+                        "): ", token.status().message()));
     token = *std::move(cached);
   }
-  return RegistryCredentials{std::move(target->registries), *std::move(token)};
+  const absl::Duration reuse_for =
+      std::min(config.max_cache_duration, (token->expires_at - env.clock->Now()) / 2);
+  return RegistryCredentials{std::move(target->registries), *std::move(token), reuse_for};
 }
 
-absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
-    const CredentialProviderRequest& request, const NodeConfig& config, const ProviderEnv& env) {
-  absl::StatusOr<std::optional<RegistryCredentials>> credentials =
-      CredentialsForRegistry(RegistryOfImage(request.image), request, config, env);
-  if (!credentials.ok()) return credentials.status();
-  CredentialProviderResponse response;
-  response.api_version = request.api_version;
-  if (!*credentials) {  // not an ACR: the kubelet caches the empty answer and asks no more
-    response.cache_duration = absl::ZeroDuration();
-    return response;
-  }
-  const CachedToken& token = (*credentials)->token;
-  // Half the remaining life: the kubelet never holds a token close to its expiry.
-  response.cache_duration =
-      std::min(config.max_cache_duration, (token.expires_at - env.clock->Now()) / 2);
-  for (const std::string& registry : (*credentials)->registries) {
-    response.auth[registry] = AuthEntry{kAcrTokenUsername, token.token};
-  }
-  log::Debug(1, absl::StrCat("credentials for ", absl::StrJoin((*credentials)->registries, " and "),
-                             " may be cached by the kubelet for ",
-                             absl::FormatDuration(response.cache_duration)));
-  return response;
+absl::Status SignIn(const NodeConfig& config, const ProviderEnv& env) {
+  absl::StatusOr<std::unique_ptr<Identity>> identity =
+      CreateIdentity(config, ServiceAccountToken{}, "");
+  if (!identity.ok()) return identity.status();
+  absl::StatusOr<AccessToken> access = Refresher(config, env, **identity).SignIn();
+  return access.ok() ? absl::OkStatus() : WithDeadlineHint(access.status(), config);
 }
 
 absl::Status ForgetCredentials(absl::string_view registry, const NodeConfig& config,
                                const ProviderEnv& env) {
-  std::optional<Target> target = TargetFor(registry, config);
+  std::optional<RegistryTarget> target = AllowedTargetOf(registry, config);
   if (!target) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<Identity>> identity =
-      CreateIdentity(config, CredentialProviderRequest{}, target->login_server);
+      CreateIdentity(config, ServiceAccountToken{}, target->login_server);
   if (!identity.ok()) return identity.status();
   const std::string key = AcrCacheKey(**identity, config, target->login_server);
   absl::StatusOr<std::unique_ptr<CacheLock>> lock =

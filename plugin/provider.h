@@ -1,17 +1,19 @@
-// The provider core: one CredentialProviderRequest in, one response out.
+// The provider core: credentials for one registry, whoever asks (the kubelet, the Docker
+// credential helper, `check`).
 //
-//   image -> registry -> genuine ACR host? no: empty auth, "0s", no request at all
-//         -> identity (reads its proof) -> cached ACR refresh token fresh? yes: answer
-//         -> lock the key -> re-check (another process may have refreshed it)
-//         -> Entra token -> ACR exchange -> store
-//         -> cacheDuration = min(maxCacheDurationSeconds, remaining lifetime / 2)
+//   registry -> normalised -> mirrored? -> genuine ACR host? no: nothing, no request at all
+//            -> identity (reads its proof) -> cached ACR refresh token fresh? yes: answer
+//            -> lock the key -> re-check (another process may have refreshed it)
+//            -> Entra token -> ACR exchange -> the clock-skew check -> store
+//            -> reuse_for = min(maxCacheDurationSeconds, remaining lifetime / 2)
 // If refreshing fails while the cached token is still usable, that token is served.
 // Only ACR refresh tokens, each good for one registry, are written to disk; the Entra token,
 // which any registry the identity may pull from would accept, lives only in memory.
 //
-// All I/O arrives through ProviderEnv, so the flow is unit-tested with a scripted transport,
-// a fake clock and a temporary cache directory. The network stack is created only when a
-// request must be sent: a cache hit never loads it.
+// `check` runs this same path with the null cache, so a passing check proves the kubelet's
+// path. All I/O arrives through ProviderEnv, so the flow is unit-tested with a scripted
+// transport, a fake clock and a temporary cache directory. The network stack is created only
+// when a request must be sent: a cache hit never loads it.
 #ifndef ACRCP_PLUGIN_PROVIDER_H_
 #define ACRCP_PLUGIN_PROVIDER_H_
 
@@ -22,15 +24,25 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "plugin/base/clock.h"
 #include "plugin/cache/token_cache.h"
 #include "plugin/config/node_config.h"
-#include "plugin/kubelet/kubelet_protocol.h"
+#include "plugin/identity/identity.h"
 #include "plugin/net/network_helper.h"
 
 namespace acrcp {
 
 inline constexpr char kAcrTokenUsername[] = "00000000-0000-0000-0000-000000000000";
+
+// Told about each step of a refresh as it happens; `check` reports them.
+class RefreshObserver {
+ public:
+  virtual ~RefreshObserver() = default;
+  // `identity` obtained an Entra access token (it is not written anywhere).
+  virtual void SignedIn(const Identity& identity, const AccessToken& token) = 0;
+};
 
 struct ProviderEnv {
   Clock* clock = nullptr;
@@ -38,26 +50,42 @@ struct ProviderEnv {
   // Starts the network helper; called only when a request must be sent or signed.
   std::function<absl::StatusOr<std::unique_ptr<NetworkHelper>>()> start_helper;
   std::function<double()> jitter;
+  RefreshObserver* observer = nullptr;  // may be null
 };
 
-// Answers `request` for the node described by `config`. Errors carry the one line main()
-// prints: "<what failed>: <cause> (<what to do>)".
-absl::StatusOr<CredentialProviderResponse> ProvideCredentials(
-    const CredentialProviderRequest& request, const NodeConfig& config, const ProviderEnv& env);
+// Where the credentials for a registry come from.
+struct RegistryTarget {
+  std::string login_server;             // normalised: tokens are minted for and sent to it
+  std::vector<std::string> registries;  // the names the credentials are given for
+  bool mirrored = false;                // the registry is a mirror the login server serves
+  bool allowed = false;                 // the login server passes the genuine-host rule
+};
 
-// An ACR refresh token and the registry names it is for: the login server, and the registry
-// it mirrors, if any, spelt as the caller did.
+// The target of `registry` ("host[:port]" as the caller spelt it). The first of
+// `registries` is the login server when mirrored, else `registry` as spelt (the kubelet
+// matches it verbatim); a mirrored registry follows as spelt. InvalidArgument when
+// `registry` is not a registry name (registry_name.h).
+absl::StatusOr<RegistryTarget> TargetOf(absl::string_view registry, const NodeConfig& config);
+
+// An ACR refresh token and the registries it is for.
 struct RegistryCredentials {
-  std::vector<std::string> registries;
+  std::vector<std::string> registries;  // as in RegistryTarget
   CachedToken token;
+  // How long a client may reuse it: min(maxCacheDurationSeconds, half its remaining life), so
+  // the kubelet never holds a token close to its expiry.
+  absl::Duration reuse_for;
 };
 
-// The same for a registry ("host[:port]") named directly rather than by an image, as the
-// Docker credential helper is asked. nullopt when no token may be sent to it. `request`
-// supplies a service-account token, if any.
+// Credentials for `registry`, signing in as `pod` when it carries a token. nullopt when no
+// token may be sent there (not a registry name, or not a genuine or listed login server).
+// Errors carry the one line front ends print: "<what failed>: <cause> (<what to do>)".
 absl::StatusOr<std::optional<RegistryCredentials>> CredentialsForRegistry(
-    absl::string_view registry, const CredentialProviderRequest& request, const NodeConfig& config,
+    absl::string_view registry, const ServiceAccountToken& pod, const NodeConfig& config,
     const ProviderEnv& env);
+
+// Signs in to Entra ID as the node's identity, the first step of every refresh, and tells
+// `env.observer`. For `check` without an image.
+absl::Status SignIn(const NodeConfig& config, const ProviderEnv& env);
 
 // Drops the cached ACR refresh token for `registry`, so the next request gets a new one.
 // Nothing to do (OK) when `registry` gets no tokens or nothing is cached.

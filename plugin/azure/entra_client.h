@@ -1,9 +1,10 @@
 // Microsoft Entra ID's v2.0 token endpoint, for confidential clients.
 //
 // One POST to https://<authority>/<tenant>/oauth2/v2.0/token with grant_type
-// client_credentials, the credential's form fields (a secret, or later an assertion) and
-// scope "<audience>/.default". Failures come back as statuses whose message says what
-// failed, why (the AADSTS code), and what the operator should do; see entra_errors.h.
+// client_credentials, the credential's form fields (a client secret, or a client assertion:
+// a certificate-signed JWT or a federated token) and scope "<audience>/.default". Failures come
+// back as statuses whose message says what failed, why (the AADSTS code), and what the operator
+// should do; see entra_errors.h.
 #ifndef ACRCP_PLUGIN_AZURE_ENTRA_CLIENT_H_
 #define ACRCP_PLUGIN_AZURE_ENTRA_CLIENT_H_
 

@@ -1,6 +1,7 @@
-// Reading (not verifying) JWT claims. The plugin never trusts a token's claims for
-// authorisation; it only reads `exp` from tokens it just received over verified TLS, to
-// know how long they may be reused.
+// Reading (not verifying) JWT claims, and base64url. The plugin never trusts a token's claims
+// for authorisation: it reads `exp` from tokens it just received over verified TLS, to know
+// how long they may be reused, and `iss` and `sub` of federated assertions, to name them in
+// messages and cache keys. Signing is the helper's (net/jwt_signer.h).
 #ifndef ACRCP_PLUGIN_AZURE_JWT_H_
 #define ACRCP_PLUGIN_AZURE_JWT_H_
 

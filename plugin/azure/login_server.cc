@@ -5,10 +5,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "plugin/azure/registry_name.h"
 
 namespace acrcp {
 namespace {
@@ -24,14 +27,6 @@ bool AllAlnum(absl::string_view s) {
   return true;
 }
 
-bool AllDigits(absl::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
 // "<name>" or "<name>-<hash>" (ACR's domain name label scope appends a dash and a hash).
 bool IsRegistryLabel(absl::string_view label) {
   if (label.size() > kMaxLabelLength) return false;
@@ -41,25 +36,7 @@ bool IsRegistryLabel(absl::string_view label) {
   return dash == absl::string_view::npos || AllAlnum(label.substr(dash + 1));
 }
 
-// Splits "host[:port]" (no brackets: ACR hosts are names, not IPv6 literals).
-std::pair<absl::string_view, absl::string_view> SplitPort(absl::string_view registry) {
-  const size_t colon = registry.rfind(':');
-  if (colon == absl::string_view::npos) return {registry, {}};
-  return {registry.substr(0, colon), registry.substr(colon + 1)};
-}
-
 }  // namespace
-
-std::string RegistryOfImage(absl::string_view image) {
-  const size_t slash = image.find('/');
-  if (slash == absl::string_view::npos) return "docker.io";
-  const absl::string_view first = image.substr(0, slash);
-  if (first.find('.') == absl::string_view::npos && first.find(':') == absl::string_view::npos &&
-      first != "localhost") {
-    return "docker.io";
-  }
-  return std::string(first);
-}
 
 bool IsAcrLoginServerName(absl::string_view host, absl::string_view acr_suffix) {
   const std::string lower_host = absl::AsciiStrToLower(host);
@@ -78,23 +55,21 @@ bool IsAcrLoginServerName(absl::string_view host, absl::string_view acr_suffix) 
          labels[2] == "geo";
 }
 
-LoginServerPolicy::LoginServerPolicy(std::string acr_suffix, std::vector<std::string> extra)
-    : acr_suffix_(std::move(acr_suffix)), extra_(std::move(extra)) {
-  for (std::string& entry : extra_) absl::AsciiStrToLower(&entry);
+LoginServerPolicy::LoginServerPolicy(std::string acr_suffix, const std::vector<std::string>& extra)
+    : acr_suffix_(std::move(acr_suffix)) {
+  for (const std::string& entry : extra) {
+    if (absl::StatusOr<std::string> name = NormalizeRegistry(entry); name.ok()) {
+      extra_.push_back(*std::move(name));
+    }
+  }
 }
 
 bool LoginServerPolicy::Allows(absl::string_view registry) const {
-  const std::string lower = absl::AsciiStrToLower(registry);
-  const auto [host, port] = SplitPort(lower);
-  if (lower.find(':') != std::string::npos && !AllDigits(port)) return false;
-  // "a:5000:443" would match the entry "a:5000" as if it were a port-less "a".
-  if (host.find(':') != absl::string_view::npos) return false;
-  const bool default_port = port.empty() || port == "443";
-  for (const std::string& entry : extra_) {
-    if (entry == lower) return true;
-    if (default_port && entry == host) return true;
-  }
-  return default_port && IsAcrLoginServerName(host, acr_suffix_);
+  const absl::StatusOr<std::string> name = NormalizeRegistry(registry);
+  if (!name.ok()) return false;
+  if (absl::c_linear_search(extra_, *name)) return true;
+  const auto [host, port] = SplitRegistry(*name);
+  return port.empty() && IsAcrLoginServerName(host, acr_suffix_);
 }
 
 }  // namespace acrcp

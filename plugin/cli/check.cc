@@ -5,21 +5,22 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
-#include "absl/strings/ascii.h"
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "plugin/azure/acr_exchange.h"
-#include "plugin/azure/login_server.h"
+#include "plugin/azure/registry_name.h"
 #include "plugin/base/log.h"
+#include "plugin/base/secure_file.h"
 #include "plugin/base/version.h"
 #include "plugin/identity/identity_factory.h"
+#include "plugin/identity/managed_identity.h"
 #include "plugin/kubelet/go_duration.h"
-#include "plugin/net/retry.h"
 
 namespace acrcp {
 namespace {
@@ -28,32 +29,40 @@ std::string Time(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", t, absl::UTCTimeZone());
 }
 
-std::string DescribeIdentity(const IdentityConfig& identity) {
-  switch (identity.credential) {
-    case NodeCredential::kClientSecret:
-      return absl::StrCat("service principal ", identity.client_id, " in tenant ",
-                          identity.tenant_id, ", client secret from ",
-                          identity.client_secret_file.empty() ? identity.inline_client_secret_origin
-                                                              : identity.client_secret_file);
-    case NodeCredential::kClientCertificate:
-      return absl::StrCat("service principal ", identity.client_id, " in tenant ",
-                          identity.tenant_id, ", certificate ", identity.client_certificate_file,
-                          " (", identity.assertion_algorithm, ")");
-    case NodeCredential::kFederatedTokenFile:
-      return absl::StrCat("app ", identity.client_id, " in tenant ", identity.tenant_id,
-                          ", federated token file ", identity.federated_token_file);
-    case NodeCredential::kManagedIdentity:
-      return absl::StrCat(
-          identity.managed_identity_source == ManagedIdentitySource::kArc ? "Azure Arc"
-                                                                          : "Azure VM",
-          " managed identity ",
-          identity.managed_identity_id.empty() ? "(system-assigned)" : identity.managed_identity_id,
-          " at ", identity.managed_identity_endpoint);
-    case NodeCredential::kNone:
-      break;
+// One line per node credential type (config/identity_settings.h).
+struct CredentialDescription {
+  const IdentitySettings& identity;
+
+  std::string App() const {
+    return absl::StrCat("service principal ", identity.client_id, " in tenant ",
+                        identity.tenant_id);
   }
-  return "none";
-}
+  std::string operator()(const NoCredential&) const { return "none"; }
+  std::string operator()(const ClientSecretSettings& s) const {
+    return absl::StrCat(App(), ", client secret from ", s.file.empty() ? s.inline_origin : s.file);
+  }
+  std::string operator()(const ClientCertificateSettings& s) const {
+    return absl::StrCat(App(), ", certificate ", s.file, " (", s.algorithm, ")");
+  }
+  std::string operator()(const FederatedTokenFileSettings& s) const {
+    return absl::StrCat("app ", identity.client_id, " in tenant ", identity.tenant_id,
+                        ", federated token file ", s.file);
+  }
+  std::string operator()(const ManagedIdentitySettings& s) const {
+    const ManagedIdentityEndpoint where = ResolveManagedIdentity(s, ArcAgentInstalled());
+    return absl::StrCat(where.source == ManagedIdentitySource::kArc ? "Azure Arc" : "Azure VM",
+                        " managed identity ", s.id.empty() ? "(system-assigned)" : s.id, " at ",
+                        where.url);
+  }
+};
+
+// The file holding the identity's proof, if it has one.
+struct CredentialFile {
+  std::string operator()(const ClientSecretSettings& s) const { return s.file; }
+  std::string operator()(const ClientCertificateSettings& s) const { return s.file; }
+  std::string operator()(const FederatedTokenFileSettings& s) const { return s.file; }
+  std::string operator()(const auto&) const { return ""; }
+};
 
 // HTTPS_PROXY with any user:password@ replaced, so the report can be pasted anywhere.
 std::string ProxyLine(const EnvLookup& env) {
@@ -100,35 +109,25 @@ std::string Permissions(const std::string& path) {
   return absl::StrFormat(" (owner uid %d, mode %04o)", st.st_uid, st.st_mode & 07777);
 }
 
-// The file holding the identity's proof, if it has one.
-std::string CredentialFile(const IdentityConfig& identity) {
-  switch (identity.credential) {
-    case NodeCredential::kClientSecret:
-      return identity.client_secret_file;
-    case NodeCredential::kClientCertificate:
-      return identity.client_certificate_file;
-    case NodeCredential::kFederatedTokenFile:
-      return identity.federated_token_file;
-    default:
-      return "";
-  }
-}
-
-class Checker {
+class Checker : public RefreshObserver {
  public:
-  Checker(const CheckInputs& inputs, const ProviderEnv& env) : inputs_(inputs), env_(env) {}
+  Checker(const CheckInputs& inputs, const ProviderEnv& env) : inputs_(inputs), env_(env) {
+    env_.observer = this;
+  }
 
   CheckReport Run() {
     const absl::StatusOr<NodeConfig>& config = inputs_.config;
     if (!config.ok()) return Fail(config.status().message());
     Add(CheckLine::Kind::kOk, absl::StrCat("node config ", config->source, ": valid"));
 
-    const std::string registry =
-        inputs_.image.empty() ? "" : absl::AsciiStrToLower(RegistryOfImage(inputs_.image));
-    const std::string login_server = LoginServerFor(*config, registry);
-    const IdentityConfig& identity = IdentityFor(*config, login_server);
-    Add(CheckLine::Kind::kOk, absl::StrCat("identity: ", DescribeIdentity(identity),
-                                           Permissions(CredentialFile(identity))));
+    absl::StatusOr<RegistryTarget> target = inputs_.image.empty()
+                                                ? absl::NotFoundError("no image")
+                                                : TargetOf(RegistryOfImage(inputs_.image), *config);
+    const IdentitySettings& identity =
+        IdentityFor(*config, target.ok() ? target->login_server : "");
+    Add(CheckLine::Kind::kOk,
+        absl::StrCat("identity: ", std::visit(CredentialDescription{identity}, identity.credential),
+                     Permissions(std::visit(CredentialFile{}, identity.credential))));
     const Cloud& cloud = config->cloud;
     Add(CheckLine::Kind::kOk,
         absl::StrCat("cloud: ", cloud.name, ", Entra ID at ", cloud.authority_host,
@@ -139,64 +138,63 @@ class Checker {
                      config->ca_bundle_file.empty()
                          ? std::string()
                          : absl::StrCat(" and caBundleFile ", config->ca_bundle_file)));
+    if (!config->ca_bundle_file.empty()) {
+      // Whoever can write the bundle can make the plugin trust their TLS interception; the
+      // helper refuses such a bundle on every miss, so say it before trying one.
+      if (absl::Status s =
+              CheckSecureFile(config->ca_bundle_file, "caBundleFile", FileAccess::kTrusted);
+          !s.ok()) {
+        return Fail(s.message());
+      }
+    }
     report_.lines.push_back(CacheLine(config->cache_dir));
 
-    if (identity.credential == NodeCredential::kNone) {
+    if (std::holds_alternative<NoCredential>(identity.credential)) {
       Add(CheckLine::Kind::kWarning,
           "no node credential: only pods with service-account tokens can pull, so sign-in "
           "cannot be checked here");
       return report_;
     }
-    if (!login_server.empty()) {
-      if (login_server != registry) {
-        Add(CheckLine::Kind::kOk, absl::StrCat(registry, " is mirrored by ", login_server));
+    if (inputs_.image.empty()) {
+      if (absl::Status signed_in = SignIn(*config, env_); !signed_in.ok()) {
+        return Fail(signed_in.message());
       }
-      const LoginServerPolicy policy(cloud.acr_suffix, config->registries);
-      if (!policy.Allows(login_server)) {
-        return Fail(absl::StrCat("image ", inputs_.image, ": ", login_server,
-                                 " is not an ACR login server of ", cloud.name,
-                                 ", so it never gets credentials (check the name, or list it in "
-                                 "\"registries\")"));
-      }
-    }
-    return SignInAndExchange(*config, login_server);
-  }
-
- private:
-  CheckReport SignInAndExchange(const NodeConfig& config, const std::string& login_server) {
-    CredentialProviderRequest request;
-    request.api_version = "credentialprovider.kubelet.k8s.io/v1";
-    request.image = inputs_.image;
-    absl::StatusOr<std::unique_ptr<Identity>> identity =
-        CreateIdentity(config, request, login_server);
-    if (!identity.ok()) return Fail(identity.status().message());
-    absl::StatusOr<std::unique_ptr<NetworkHelper>> helper = env_.start_helper();
-    if (!helper.ok()) return Fail(helper.status().message());
-    Retrier retrier(*env_.clock, env_.clock->Now() + config.timeout, RetryPolicy{}, env_.jitter);
-    absl::StatusOr<AccessToken> access =
-        (*identity)->GetAccessToken(**helper, retrier, config.cloud, env_.clock->Now());
-    if (!access.ok()) return Fail(access.status().message());
-    Add(CheckLine::Kind::kOk,
-        absl::StrCat("Entra ID: signed in (app ", (*identity)->client_id(), ", tenant ",
-                     (*identity)->tenant_id(), "); access token valid until ",
-                     Time(access->expires_at)));
-    if (login_server.empty()) {
       Add(CheckLine::Kind::kWarning, "no --image given: no registry was tried");
       return report_;
     }
-    const ExchangeRequest exchange{login_server, (*identity)->tenant_id(), access->value,
-                                   (*identity)->client_id()};
-    absl::StatusOr<AcrRefreshToken> refresh = ExchangeForRefreshToken(**helper, retrier, exchange);
-    if (!refresh.ok()) return Fail(refresh.status().message());
-    const absl::Duration kubelet =
-        std::min(config.max_cache_duration, (refresh->expires_at - env_.clock->Now()) / 2);
+    if (!target.ok()) {
+      return Fail(absl::StrCat("image ", inputs_.image, ": ", target.status().message(),
+                               ", so it never gets credentials (check the image name)"));
+    }
+    if (target->mirrored) {
+      Add(CheckLine::Kind::kOk,
+          absl::StrCat(target->registries.back(), " is mirrored by ", target->login_server));
+    }
+    if (!target->allowed) {
+      return Fail(absl::StrCat("image ", inputs_.image, ": ", target->login_server,
+                               " is not an ACR login server of ", cloud.name,
+                               ", so it never gets credentials (check the name, or list it in "
+                               "\"registries\")"));
+    }
+    // The kubelet's own path, with no cache: a real sign-in and exchange.
+    absl::StatusOr<std::optional<RegistryCredentials>> credentials = CredentialsForRegistry(
+        RegistryOfImage(inputs_.image), ServiceAccountToken{}, *config, env_);
+    if (!credentials.ok()) return Fail(credentials.status().message());
+    if (!*credentials) return Fail(absl::StrCat(target->login_server, " gets no credentials"));
     Add(CheckLine::Kind::kOk,
-        absl::StrCat("ACR: ", login_server, " issued a refresh token valid until ",
-                     Time(refresh->expires_at), "; the kubelet may reuse it for ",
-                     FormatGoDuration(kubelet)));
+        absl::StrCat("ACR: ", target->login_server, " issued a refresh token valid until ",
+                     Time((*credentials)->token.expires_at), "; the kubelet may reuse it for ",
+                     FormatGoDuration((*credentials)->reuse_for)));
     return report_;
   }
 
+  void SignedIn(const Identity& identity, const AccessToken& token) override {
+    Add(CheckLine::Kind::kOk,
+        absl::StrCat("Entra ID: signed in (app ", identity.client_id(), ", tenant ",
+                     identity.tenant_id(), "); access token valid until ", Time(token.expires_at)));
+  }
+
+ private:
   void Add(CheckLine::Kind kind, std::string text) {
     report_.lines.push_back({kind, std::move(text)});
   }
@@ -206,7 +204,7 @@ class Checker {
   }
 
   const CheckInputs& inputs_;
-  const ProviderEnv& env_;
+  ProviderEnv env_;
   CheckReport report_;
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "plugin/base/environment.h"
 #include "plugin/config/node_config.h"
 #include "plugin/provider.h"
 
@@ -34,8 +35,10 @@ struct CheckInputs {
   EnvLookup env;
 };
 
-// Runs the checks; stops early when a failure makes the later ones meaningless. Uses
-// `env.clock`, `env.start_helper` and `env.jitter`; never reads or writes the cache's tokens.
+// Runs the checks; stops early when a failure makes the later ones meaningless. A registry is
+// tried through the provider core's own refresh path (provider.h) with `env`, which should
+// carry the null cache: the report is about a real sign-in and exchange, and never reads or
+// writes cached tokens.
 CheckReport RunChecks(const CheckInputs& inputs, const ProviderEnv& env);
 
 }  // namespace acrcp

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "plugin/base/version.h"
+#include "plugin/config/node_config.h"
 
 namespace acrcp {
 namespace {
@@ -68,7 +69,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
       return cl;
     }
     if (name == "--version") {
-      cl.action = CommandLine::Action::kVersion;
+      cl.action = CommandLine::Action::kPrintVersion;
       return cl;
     }
     if (name == "--dry-run" && cl.action == CommandLine::Action::kSetup && !has_value) {

@@ -19,13 +19,11 @@
 
 namespace acrcp {
 
-inline constexpr char kDefaultConfigPath[] = "/etc/acr-credential-provider/config.json";
-
 struct CommandLine {
-  enum class Action { kProvide, kVersion, kHelp, kCheck, kSetup, kDockerCredential };
+  enum class Action { kProvide, kPrintVersion, kHelp, kCheck, kSetup, kDockerCredential };
   Action action = Action::kProvide;
   // kProvide: empty means the environment only. check and setup default to
-  // kDefaultConfigPath.
+  // kDefaultConfigPath (node_config.h).
   std::string config_path;
   int verbosity = 0;
   std::string image;         // check, setup: the image whose registry to test

@@ -18,8 +18,6 @@
 
 namespace acrcp {
 
-inline constexpr char kPluginDirectory[] = "/usr/libexec/kubelet-image-credential-provider-plugins";
-
 struct SetupFile {
   std::string path;     // absolute, on the node (without the root prefix)
   std::string content;  // for a file

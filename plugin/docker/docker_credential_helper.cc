@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
+#include "plugin/azure/registry_name.h"
 #include "plugin/base/version.h"
-#include "plugin/cli/cli.h"
 
 namespace acrcp {
 namespace {
@@ -26,21 +26,17 @@ constexpr char kUsage[] =
 
 DockerHelperResult Failure(absl::string_view message) { return {absl::StrCat(message, "\n"), 1}; }
 
-bool IsHostChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-         c == '[' || c == ']' || c == '_';
-}
-
 DockerHelperResult Get(absl::string_view input, const DockerHelperDeps& deps) {
   const std::string server_url(absl::StripAsciiWhitespace(input));
   if (server_url.empty()) return Failure("no credentials server URL");
   absl::StatusOr<std::string> registry = RegistryOfServerUrl(server_url);
+  if (absl::IsFailedPrecondition(registry.status())) return Failure(registry.status().message());
   if (!registry.ok()) return Failure(kCredentialsNotFound);
   absl::StatusOr<NodeConfig> config = deps.load_config();
   if (!config.ok()) return Failure(config.status().message());
   const ProviderEnv env = deps.provider_env(*config);
   absl::StatusOr<std::optional<RegistryCredentials>> credentials =
-      CredentialsForRegistry(*registry, CredentialProviderRequest{}, *config, env);
+      CredentialsForRegistry(*registry, ServiceAccountToken{}, *config, env);
   if (!credentials.ok()) return Failure(credentials.status().message());
   if (!*credentials) return Failure(kCredentialsNotFound);
   // Field order as the Go encoder writes them; some clients compare output verbatim.
@@ -91,24 +87,6 @@ DockerHelperResult List(const DockerHelperDeps& deps) {
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> RegistryOfServerUrl(absl::string_view server_url) {
-  absl::string_view rest = absl::StripAsciiWhitespace(server_url);
-  const size_t scheme_end = rest.find("://");
-  if (scheme_end != absl::string_view::npos) {
-    const std::string scheme = absl::AsciiStrToLower(rest.substr(0, scheme_end));
-    if (scheme != "https" && scheme != "http") {
-      return absl::InvalidArgumentError(absl::StrCat("unsupported scheme '", scheme, "'"));
-    }
-    rest.remove_prefix(scheme_end + 3);
-  }
-  rest = rest.substr(0, rest.find('/'));
-  // Userinfo, queries and odd characters are not part of any registry name a client sends.
-  if (rest.empty() || !std::all_of(rest.begin(), rest.end(), IsHostChar)) {
-    return absl::InvalidArgumentError("the server URL names no registry host");
-  }
-  return absl::AsciiStrToLower(rest);
-}
 
 absl::StatusOr<StoredCredentials> ParseStoreRequest(absl::string_view json) {
   const nlohmann::json doc = nlohmann::json::parse(json.begin(), json.end(), nullptr, false);

@@ -9,7 +9,8 @@
 //   version stdout: "docker-credential-acr (acr-credential-provider) <version>"
 // Errors are one line on stdout and exit 1, as the protocol requires. A server that gets no
 // ACR token answers exactly "credentials not found in native keychain", which clients read
-// as "no credentials here" and go on anonymously.
+// as "no credentials here" and go on anonymously; an http:// server URL is refused outright,
+// since the token would travel in the clear. Server URLs are parsed by registry_name.h.
 #ifndef ACRCP_PLUGIN_DOCKER_DOCKER_CREDENTIAL_HELPER_H_
 #define ACRCP_PLUGIN_DOCKER_DOCKER_CREDENTIAL_HELPER_H_
 
@@ -19,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "plugin/base/environment.h"
 #include "plugin/config/node_config.h"
 #include "plugin/provider.h"
 
@@ -27,11 +29,6 @@ namespace acrcp {
 inline constexpr char kCredentialsNotFound[] = "credentials not found in native keychain";
 // Names the config file; checked before the per-user and system locations.
 inline constexpr char kConfigEnvVar[] = "ACR_CREDENTIAL_PROVIDER_CONFIG";
-
-// The registry ("host[:port]", lower case) a server URL names, as clients send it:
-// "myacr.azurecr.io", "https://myacr.azurecr.io/v2/", "MyAcr.azurecr.io:443". InvalidArgument
-// when it names none.
-absl::StatusOr<std::string> RegistryOfServerUrl(absl::string_view server_url);
 
 struct StoredCredentials {
   std::string server_url;

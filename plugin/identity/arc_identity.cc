@@ -1,6 +1,7 @@
 #include "plugin/identity/arc_identity.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -39,8 +40,9 @@ bool IsAllowedKeyPath(absl::string_view path) {
          name.find('/') == absl::string_view::npos && name.find("..") == absl::string_view::npos;
 }
 
-ArcIdentity::ArcIdentity(const IdentityConfig& config)
-    : ManagedIdentity(config, "Azure Arc managed identity") {}
+ArcIdentity::ArcIdentity(std::string tenant_id, std::string endpoint, std::string id)
+    : ManagedIdentity(std::move(tenant_id), std::move(endpoint), std::move(id),
+                      "Azure Arc managed identity") {}
 
 absl::StatusOr<AccessToken> ArcIdentity::GetAccessToken(NetworkHelper& helper, Retrier& retrier,
                                                         const Cloud& cloud, absl::Time now) {

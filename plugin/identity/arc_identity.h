@@ -26,7 +26,7 @@ bool IsAllowedKeyPath(absl::string_view path);
 
 class ArcIdentity : public ManagedIdentity {
  public:
-  explicit ArcIdentity(const IdentityConfig& config);
+  ArcIdentity(std::string tenant_id, std::string endpoint, std::string id);
 
   absl::StatusOr<AccessToken> GetAccessToken(NetworkHelper& helper, Retrier& retrier,
                                              const Cloud& cloud, absl::Time now) override;

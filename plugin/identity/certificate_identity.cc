@@ -22,10 +22,10 @@ constexpr size_t kMaxPemBytes = size_t{64} * 1024;
 constexpr size_t kMaxPasswordBytes = size_t{4} * 1024;
 constexpr absl::Duration kAssertionLifetime = absl::Minutes(10);
 
-absl::StatusOr<std::string> ReadPassword(const IdentityConfig& config) {
-  if (config.client_certificate_password_file.empty()) return config.inline_certificate_password;
+absl::StatusOr<std::string> ReadPassword(const ClientCertificateSettings& settings) {
+  if (settings.password_file.empty()) return settings.inline_password;
   absl::StatusOr<SecureFile> file =
-      ReadSecureFile(config.client_certificate_password_file, "client certificate password file",
+      ReadSecureFile(settings.password_file, "client certificate password file",
                      FileAccess::kPrivate, kMaxPasswordBytes);
   if (!file.ok()) return file.status();
   std::string password(absl::StripTrailingAsciiWhitespace(file->contents));
@@ -36,32 +36,32 @@ absl::StatusOr<std::string> ReadPassword(const IdentityConfig& config) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CertificateIdentity>> CertificateIdentity::Create(
-    const IdentityConfig& config) {
+    const IdentitySettings& identity, const ClientCertificateSettings& settings) {
   absl::StatusOr<SecureFile> file =
-      ReadSecureFile(config.client_certificate_file, "client certificate file",
-                     FileAccess::kPrivate, kMaxPemBytes);
+      ReadSecureFile(settings.file, "client certificate file", FileAccess::kPrivate, kMaxPemBytes);
   if (!file.ok()) return file.status();
   // Checked here, without OpenSSL, so an obviously wrong file fails before any request.
   if (!absl::StrContains(file->contents, "-----BEGIN CERTIFICATE-----") ||
       !absl::StrContains(file->contents, "PRIVATE KEY-----")) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "client certificate file ", config.client_certificate_file,
+        "client certificate file ", settings.file,
         ": needs a PEM certificate and its private key (concatenate them: cat cert.pem key.pem "
         "> FILE)"));
   }
-  absl::StatusOr<std::string> password = ReadPassword(config);
+  absl::StatusOr<std::string> password = ReadPassword(settings);
   if (!password.ok()) return password.status();
   return std::unique_ptr<CertificateIdentity>(
-      new CertificateIdentity(config, std::move(file->contents), *std::move(password)));
+      new CertificateIdentity(identity, settings, std::move(file->contents), *std::move(password)));
 }
 
-CertificateIdentity::CertificateIdentity(const IdentityConfig& config, std::string pem,
+CertificateIdentity::CertificateIdentity(const IdentitySettings& identity,
+                                         const ClientCertificateSettings& settings, std::string pem,
                                          std::string password)
-    : AssertionIdentity(config.tenant_id, config.client_id,
-                        absl::StrCat("client certificate file ", config.client_certificate_file)),
+    : AssertionIdentity(identity.tenant_id, identity.client_id,
+                        absl::StrCat("client certificate file ", settings.file)),
       pem_(std::move(pem)),
       password_(std::move(password)),
-      algorithm_(config.assertion_algorithm) {}
+      algorithm_(settings.algorithm) {}
 
 std::string CertificateIdentity::CacheKey() const {
   return Sha256Hex(

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "plugin/config/node_config.h"
+#include "plugin/config/identity_settings.h"
 #include "plugin/identity/assertion_identity.h"
 
 namespace acrcp {
@@ -20,7 +20,8 @@ namespace acrcp {
 class CertificateIdentity : public AssertionIdentity {
  public:
   // Reads the PEM and the password. Errors name the file and the fix.
-  static absl::StatusOr<std::unique_ptr<CertificateIdentity>> Create(const IdentityConfig& config);
+  static absl::StatusOr<std::unique_ptr<CertificateIdentity>> Create(
+      const IdentitySettings& identity, const ClientCertificateSettings& settings);
 
   std::string CacheKey() const override;
 
@@ -29,7 +30,8 @@ class CertificateIdentity : public AssertionIdentity {
                                         absl::Time now) override;
 
  private:
-  CertificateIdentity(const IdentityConfig& config, std::string pem, std::string password);
+  CertificateIdentity(const IdentitySettings& identity, const ClientCertificateSettings& settings,
+                      std::string pem, std::string password);
 
   std::string pem_;
   std::string password_;

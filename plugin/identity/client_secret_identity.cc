@@ -14,26 +14,25 @@
 namespace acrcp {
 
 absl::StatusOr<std::unique_ptr<ClientSecretIdentity>> ClientSecretIdentity::Create(
-    const IdentityConfig& config) {
-  std::string secret = config.inline_client_secret;
-  std::string origin = config.inline_client_secret_origin;
-  if (!config.client_secret_file.empty()) {
-    absl::StatusOr<SecureFile> file = ReadSecureFile(
-        config.client_secret_file, "client secret file", FileAccess::kPrivate, kMaxSecretFileBytes);
+    const IdentitySettings& identity, const ClientSecretSettings& settings) {
+  std::string secret = settings.inline_secret;
+  std::string origin = settings.inline_origin;
+  if (!settings.file.empty()) {
+    absl::StatusOr<SecureFile> file = ReadSecureFile(settings.file, "client secret file",
+                                                     FileAccess::kPrivate, kMaxSecretFileBytes);
     if (!file.ok()) return file.status();
     // Editors and `echo` add a trailing newline that is not part of the secret.
     secret = std::string(absl::StripAsciiWhitespace(file->contents));
     log::RegisterSecret(secret);
-    origin = absl::StrCat("client secret file ", config.client_secret_file);
+    origin = absl::StrCat("client secret file ", settings.file);
     if (secret.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           origin, ": empty (write the secret's value into it: az ad app credential reset --id ",
-          config.client_id, " --append --query password -o tsv > ", config.client_secret_file,
-          ")"));
+          identity.client_id, " --append --query password -o tsv > ", settings.file, ")"));
     }
   }
   return std::unique_ptr<ClientSecretIdentity>(new ClientSecretIdentity(
-      config.tenant_id, config.client_id, std::move(secret), std::move(origin)));
+      identity.tenant_id, identity.client_id, std::move(secret), std::move(origin)));
 }
 
 ClientSecretIdentity::ClientSecretIdentity(std::string tenant_id, std::string client_id,

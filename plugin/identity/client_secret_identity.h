@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "plugin/config/node_config.h"
+#include "plugin/config/identity_settings.h"
 #include "plugin/identity/identity.h"
 
 namespace acrcp {
@@ -20,7 +20,8 @@ inline constexpr size_t kMaxSecretFileBytes = size_t{16} * 1024;
 class ClientSecretIdentity : public Identity {
  public:
   // Reads the secret named by `config`. Errors name the file and the fix (chmod, chown).
-  static absl::StatusOr<std::unique_ptr<ClientSecretIdentity>> Create(const IdentityConfig& config);
+  static absl::StatusOr<std::unique_ptr<ClientSecretIdentity>> Create(
+      const IdentitySettings& identity, const ClientSecretSettings& settings);
 
   const std::string& tenant_id() const override { return tenant_id_; }
   const std::string& client_id() const override { return client_id_; }

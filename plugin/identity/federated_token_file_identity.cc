@@ -18,8 +18,8 @@ constexpr size_t kMaxTokenBytes = size_t{64} * 1024;
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> FederatedTokenFileIdentity::Create(
-    const IdentityConfig& config) {
-  const std::string& path = config.federated_token_file;
+    const IdentitySettings& identity, const FederatedTokenFileSettings& settings) {
+  const std::string& path = settings.file;
   absl::StatusOr<SecureFile> file =
       ReadSecureFile(path, "federated token file", FileAccess::kTrusted, kMaxTokenBytes);
   if (!file.ok()) return file.status();
@@ -32,13 +32,14 @@ absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> FederatedTokenFileId
                                                    " (it must hold one JWT)"));
   }
   return std::unique_ptr<FederatedTokenFileIdentity>(
-      new FederatedTokenFileIdentity(config, std::move(token), *std::move(subject)));
+      new FederatedTokenFileIdentity(identity, path, std::move(token), *std::move(subject)));
 }
 
-FederatedTokenFileIdentity::FederatedTokenFileIdentity(const IdentityConfig& config,
-                                                       std::string token, JwtIdentity subject)
-    : FederatedAssertionIdentity(config.tenant_id, config.client_id,
-                                 absl::StrCat("federated token file ", config.federated_token_file),
+FederatedTokenFileIdentity::FederatedTokenFileIdentity(const IdentitySettings& identity,
+                                                       const std::string& path, std::string token,
+                                                       JwtIdentity subject)
+    : FederatedAssertionIdentity(identity.tenant_id, identity.client_id,
+                                 absl::StrCat("federated token file ", path),
                                  "federated-token-file", std::move(token), std::move(subject)) {}
 
 }  // namespace acrcp

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "plugin/config/node_config.h"
+#include "plugin/config/identity_settings.h"
 #include "plugin/identity/assertion_identity.h"
 
 namespace acrcp {
@@ -17,10 +17,11 @@ namespace acrcp {
 class FederatedTokenFileIdentity : public FederatedAssertionIdentity {
  public:
   static absl::StatusOr<std::unique_ptr<FederatedTokenFileIdentity>> Create(
-      const IdentityConfig& config);
+      const IdentitySettings& identity, const FederatedTokenFileSettings& settings);
 
  private:
-  FederatedTokenFileIdentity(const IdentityConfig& config, std::string token, JwtIdentity subject);
+  FederatedTokenFileIdentity(const IdentitySettings& identity, const std::string& path,
+                             std::string token, JwtIdentity subject);
 };
 
 }  // namespace acrcp

@@ -1,12 +1,15 @@
 // How the node, or a pod, proves who it is to Entra ID.
 //
-// One implementation per mode, each in its own file, so adding a mode touches no other:
-// client secret, client certificate, service-account token (KEP-4412), federated token
-// file. identity_factory.h picks one. Implementations read their proof when created, so a
-// bad secret file is reported before any request leaves the machine.
+// One implementation per sign-in mode, each in its own file: client secret, client
+// certificate, federated token file, Azure Arc and Azure VM managed identity (the node's
+// modes, one settings type each in config/identity_settings.h), and a pod's
+// service-account token (KEP-4412). identity_factory.h picks one. Implementations read
+// their proof when created, so a bad secret file is reported before any request leaves
+// the machine.
 #ifndef ACRCP_PLUGIN_IDENTITY_IDENTITY_H_
 #define ACRCP_PLUGIN_IDENTITY_IDENTITY_H_
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -16,6 +19,14 @@
 #include "plugin/net/retry.h"
 
 namespace acrcp {
+
+// What a pod brings to sign in with (KEP-4412): the service-account token the kubelet minted
+// for it, and the service account's annotations the kubelet passed on. An empty token means
+// none: the node's own identity signs in.
+struct ServiceAccountToken {
+  std::string token;
+  std::map<std::string, std::string> annotations;
+};
 
 class Identity {
  public:

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <utility>
+#include <variant>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -15,16 +16,47 @@
 namespace acrcp {
 namespace {
 
+using IdentityOrError = absl::StatusOr<std::unique_ptr<Identity>>;
+
 // Widens StatusOr<unique_ptr<Derived>> to StatusOr<unique_ptr<Identity>>.
 template <typename T>
-absl::StatusOr<std::unique_ptr<Identity>> Widen(absl::StatusOr<std::unique_ptr<T>> identity) {
+IdentityOrError Widen(absl::StatusOr<std::unique_ptr<T>> identity) {
   if (!identity.ok()) return identity.status();
   return std::unique_ptr<Identity>(*std::move(identity));
 }
 
+// One overload per node credential type (config/identity_settings.h).
+struct NodeIdentityMaker {
+  const NodeConfig& config;
+  const IdentitySettings& identity;
+
+  IdentityOrError operator()(const NoCredential&) const {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no credential configured in ", config.source,
+                     " and the request carries no service account token (set clientSecretFile, "
+                     "clientCertificateFile or federatedTokenFile; see docs/configuration.md)"));
+  }
+  IdentityOrError operator()(const ClientSecretSettings& settings) const {
+    return Widen(ClientSecretIdentity::Create(identity, settings));
+  }
+  IdentityOrError operator()(const ClientCertificateSettings& settings) const {
+    return Widen(CertificateIdentity::Create(identity, settings));
+  }
+  IdentityOrError operator()(const FederatedTokenFileSettings& settings) const {
+    return Widen(FederatedTokenFileIdentity::Create(identity, settings));
+  }
+  IdentityOrError operator()(const ManagedIdentitySettings& settings) const {
+    ManagedIdentityEndpoint where = ResolveManagedIdentity(settings, ArcAgentInstalled());
+    if (where.source == ManagedIdentitySource::kArc) {
+      return std::make_unique<ArcIdentity>(identity.tenant_id, std::move(where.url), settings.id);
+    }
+    return std::make_unique<ImdsIdentity>(identity.tenant_id, std::move(where.url), settings.id);
+  }
+};
+
 }  // namespace
 
-const IdentityConfig& IdentityFor(const NodeConfig& config, absl::string_view login_server) {
+const IdentitySettings& IdentityFor(const NodeConfig& config, absl::string_view login_server) {
   for (const RegistryIdentity& mapped : config.identities) {
     for (const std::string& registry : mapped.registries) {
       if (registry == login_server) return mapped.identity;
@@ -34,31 +66,11 @@ const IdentityConfig& IdentityFor(const NodeConfig& config, absl::string_view lo
 }
 
 absl::StatusOr<std::unique_ptr<Identity>> CreateIdentity(const NodeConfig& config,
-                                                         const CredentialProviderRequest& request,
+                                                         const ServiceAccountToken& pod,
                                                          absl::string_view login_server) {
-  const IdentityConfig& identity = IdentityFor(config, login_server);
-  if (!request.service_account_token.empty()) {
-    return Widen(ServiceAccountIdentity::Create(identity, request));
-  }
-  switch (identity.credential) {
-    case NodeCredential::kClientSecret:
-      return Widen(ClientSecretIdentity::Create(identity));
-    case NodeCredential::kClientCertificate:
-      return Widen(CertificateIdentity::Create(identity));
-    case NodeCredential::kFederatedTokenFile:
-      return Widen(FederatedTokenFileIdentity::Create(identity));
-    case NodeCredential::kManagedIdentity:
-      if (identity.managed_identity_source == ManagedIdentitySource::kArc) {
-        return std::unique_ptr<Identity>(new ArcIdentity(identity));
-      }
-      return std::unique_ptr<Identity>(new ImdsIdentity(identity));
-    case NodeCredential::kNone:
-      break;
-  }
-  return absl::FailedPreconditionError(
-      absl::StrCat("no credential configured in ", config.source,
-                   " and the request carries no service account token (set clientSecretFile, "
-                   "clientCertificateFile or federatedTokenFile; see docs/configuration.md)"));
+  const IdentitySettings& identity = IdentityFor(config, login_server);
+  if (!pod.token.empty()) return Widen(ServiceAccountIdentity::Create(identity, pod));
+  return std::visit(NodeIdentityMaker{config, identity}, identity.credential);
 }
 
 }  // namespace acrcp

@@ -1,6 +1,8 @@
 #include "plugin/identity/imds_identity.h"
 
 #include <array>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "plugin/base/log.h"
@@ -12,8 +14,9 @@ constexpr std::array<int, 2> kAlsoRetry = {404, 410};
 
 }  // namespace
 
-ImdsIdentity::ImdsIdentity(const IdentityConfig& config)
-    : ManagedIdentity(config, "Azure VM managed identity") {}
+ImdsIdentity::ImdsIdentity(std::string tenant_id, std::string endpoint, std::string id)
+    : ManagedIdentity(std::move(tenant_id), std::move(endpoint), std::move(id),
+                      "Azure VM managed identity") {}
 
 absl::StatusOr<AccessToken> ImdsIdentity::GetAccessToken(NetworkHelper& helper, Retrier& retrier,
                                                          const Cloud& cloud, absl::Time now) {

@@ -4,13 +4,15 @@
 #ifndef ACRCP_PLUGIN_IDENTITY_IMDS_IDENTITY_H_
 #define ACRCP_PLUGIN_IDENTITY_IMDS_IDENTITY_H_
 
+#include <string>
+
 #include "plugin/identity/managed_identity.h"
 
 namespace acrcp {
 
 class ImdsIdentity : public ManagedIdentity {
  public:
-  explicit ImdsIdentity(const IdentityConfig& config);
+  ImdsIdentity(std::string tenant_id, std::string endpoint, std::string id);
 
   absl::StatusOr<AccessToken> GetAccessToken(NetworkHelper& helper, Retrier& retrier,
                                              const Cloud& cloud, absl::Time now) override;

@@ -1,5 +1,7 @@
 #include "plugin/identity/managed_identity.h"
 
+#include <sys/stat.h>
+
 #include <string>
 #include <utility>
 
@@ -29,12 +31,27 @@ std::string Description(absl::string_view body) {
 
 }  // namespace
 
-ManagedIdentity::ManagedIdentity(const IdentityConfig& config, std::string what)
+ManagedIdentityEndpoint ResolveManagedIdentity(const ManagedIdentitySettings& settings,
+                                               bool arc_agent_installed) {
+  const ManagedIdentitySource source = settings.source.value_or(
+      arc_agent_installed ? ManagedIdentitySource::kArc : ManagedIdentitySource::kImds);
+  if (!settings.endpoint.empty()) return {source, settings.endpoint};
+  return {source,
+          source == ManagedIdentitySource::kArc ? kArcDefaultEndpoint : kImdsDefaultEndpoint};
+}
+
+bool ArcAgentInstalled() {
+  struct stat st {};
+  return stat(kArcAgentMarker, &st) == 0;
+}
+
+ManagedIdentity::ManagedIdentity(std::string tenant_id, std::string endpoint, std::string id,
+                                 std::string what)
     : what_(std::move(what)),
-      endpoint_(config.managed_identity_endpoint),
-      id_(config.managed_identity_id),
-      tenant_id_(config.tenant_id),
-      client_id_(config.managed_identity_id) {}
+      endpoint_(std::move(endpoint)),
+      id_(id),
+      tenant_id_(std::move(tenant_id)),
+      client_id_(std::move(id)) {}
 
 std::string ManagedIdentity::CacheKey() const {
   return Sha256Hex(absl::StrCat("managed-identity\n", what_, "\n", endpoint_, "\n", id_));

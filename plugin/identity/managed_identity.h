@@ -9,10 +9,32 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "plugin/config/node_config.h"
+#include "plugin/config/identity_settings.h"
 #include "plugin/identity/identity.h"
 
 namespace acrcp {
+
+inline constexpr char kArcDefaultEndpoint[] =
+    "http://127.0.0.1:40342/metadata/identity/oauth2/token";
+inline constexpr char kImdsDefaultEndpoint[] =
+    "http://169.254.169.254/metadata/identity/oauth2/token";
+// Present on every Azure Arc-enabled server, even when the IDENTITY_ENDPOINT variables are
+// not in the kubelet's environment.
+inline constexpr char kArcAgentMarker[] = "/opt/azcmagent/bin/himds";
+
+// Where a managed identity answers.
+struct ManagedIdentityEndpoint {
+  ManagedIdentitySource source;
+  std::string url;
+};
+
+// `settings`' source, or for "auto" Arc when `arc_agent_installed`, else IMDS; at `settings`'
+// endpoint, or that source's default one.
+ManagedIdentityEndpoint ResolveManagedIdentity(const ManagedIdentitySettings& settings,
+                                               bool arc_agent_installed);
+
+// Whether kArcAgentMarker exists.
+bool ArcAgentInstalled();
 
 class ManagedIdentity : public Identity {
  public:
@@ -23,7 +45,8 @@ class ManagedIdentity : public Identity {
   std::string CacheKey() const override;
 
  protected:
-  ManagedIdentity(const IdentityConfig& config, std::string what);
+  // `id` as in ManagedIdentitySettings; `tenant_id` the configured one, if any.
+  ManagedIdentity(std::string tenant_id, std::string endpoint, std::string id, std::string what);
 
   // GET <endpoint>?api-version=...&resource=<audience>[&client_id|msi_res_id=...].
   HttpRequest TokenRequest(absl::string_view api_version, const Cloud& cloud) const;

@@ -12,9 +12,9 @@
 namespace acrcp {
 namespace {
 
-std::string Annotation(const CredentialProviderRequest& request, const char* key) {
-  const auto it = request.service_account_annotations.find(key);
-  return it == request.service_account_annotations.end() ? std::string() : it->second;
+std::string Annotation(const ServiceAccountToken& pod, const char* key) {
+  const auto it = pod.annotations.find(key);
+  return it == pod.annotations.end() ? std::string() : it->second;
 }
 
 absl::Status AnnotationError(const char* key, absl::string_view value, absl::string_view shape) {
@@ -26,18 +26,18 @@ absl::Status AnnotationError(const char* key, absl::string_view value, absl::str
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceAccountIdentity>> ServiceAccountIdentity::Create(
-    const IdentityConfig& config, const CredentialProviderRequest& request) {
-  log::RegisterSecret(request.service_account_token);
-  std::string client_id = Annotation(request, kClientIdAnnotation);
+    const IdentitySettings& identity, const ServiceAccountToken& pod) {
+  log::RegisterSecret(pod.token);
+  std::string client_id = Annotation(pod, kClientIdAnnotation);
   if (!client_id.empty() && !IsGuid(client_id)) {
     return AnnotationError(kClientIdAnnotation, client_id, "a GUID");
   }
-  std::string tenant_id = Annotation(request, kTenantIdAnnotation);
+  std::string tenant_id = Annotation(pod, kTenantIdAnnotation);
   if (!tenant_id.empty() && !IsTenantId(tenant_id)) {
     return AnnotationError(kTenantIdAnnotation, tenant_id, "a tenant GUID or domain");
   }
-  if (client_id.empty()) client_id = config.client_id;
-  if (tenant_id.empty()) tenant_id = config.tenant_id;
+  if (client_id.empty()) client_id = identity.client_id;
+  if (tenant_id.empty()) tenant_id = identity.tenant_id;
   if (client_id.empty() || tenant_id.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "service account token without an app to sign in as: no ",
@@ -45,14 +45,14 @@ absl::StatusOr<std::unique_ptr<ServiceAccountIdentity>> ServiceAccountIdentity::
         client_id.empty() ? kClientIdAnnotation : kTenantIdAnnotation, ", or set ",
         client_id.empty() ? "clientId" : "tenantId", " in the node config)"));
   }
-  absl::StatusOr<JwtIdentity> subject = JwtIssuerAndSubject(request.service_account_token);
+  absl::StatusOr<JwtIdentity> subject = JwtIssuerAndSubject(pod.token);
   if (!subject.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid CredentialProviderRequest on stdin: serviceAccountToken: ",
         subject.status().message(), " (the kubelet mints this token; check tokenAttributes)"));
   }
-  return std::unique_ptr<ServiceAccountIdentity>(new ServiceAccountIdentity(
-      std::move(tenant_id), std::move(client_id), request.service_account_token, *subject));
+  return std::unique_ptr<ServiceAccountIdentity>(
+      new ServiceAccountIdentity(std::move(tenant_id), std::move(client_id), pod.token, *subject));
 }
 
 ServiceAccountIdentity::ServiceAccountIdentity(std::string tenant_id, std::string client_id,

@@ -13,9 +13,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "plugin/config/node_config.h"
+#include "plugin/config/identity_settings.h"
 #include "plugin/identity/assertion_identity.h"
-#include "plugin/kubelet/kubelet_protocol.h"
 
 namespace acrcp {
 
@@ -24,9 +23,10 @@ inline constexpr char kTenantIdAnnotation[] = "kubernetes.azure.com/acr-tenant-i
 
 class ServiceAccountIdentity : public FederatedAssertionIdentity {
  public:
-  // REQUIRES: request.service_account_token is not empty.
+  // `identity` supplies the app when the annotations name none.
+  // REQUIRES: `pod.token` is not empty.
   static absl::StatusOr<std::unique_ptr<ServiceAccountIdentity>> Create(
-      const IdentityConfig& config, const CredentialProviderRequest& request);
+      const IdentitySettings& identity, const ServiceAccountToken& pod);
 
  private:
   ServiceAccountIdentity(std::string tenant_id, std::string client_id, std::string token,

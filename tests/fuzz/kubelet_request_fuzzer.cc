@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
-#include "plugin/azure/login_server.h"
+#include "plugin/azure/registry_name.h"
 #include "plugin/kubelet/kubelet_protocol.h"
 #include "tests/fuzz/fuzz_check.h"
 

@@ -1,7 +1,8 @@
 // The genuine-host rule (login_server.h) for the public cloud: whatever image a pod author
 // writes, tokens go only to a registry that is a label-boundary "<name>.azurecr.io" on the
 // default port or one the operator listed, and never to a name carrying characters that
-// could make it mean another host.
+// could make it mean another host. Normalised names (registry_name.h) are lower case,
+// without ":443", and normalise to themselves.
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "plugin/azure/login_server.h"
+#include "plugin/azure/registry_name.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -68,5 +70,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckAllowed(policy, registry);
   // The fuzzer also tries registries directly, as a config's mirror targets are checked.
   CheckAllowed(policy, image);
+
+  const absl::StatusOr<std::string> normalized = acrcp::NormalizeRegistry(image);
+  if (normalized.ok()) {
+    Require(*normalized == absl::AsciiStrToLower(*normalized), "a normalised name is lower case");
+    Require(!absl::EndsWith(*normalized, ":443"), "a normalised name has no default port");
+    const absl::StatusOr<std::string> again = acrcp::NormalizeRegistry(*normalized);
+    Require(again.ok() && *again == *normalized, "normalising is idempotent");
+    Require(policy.Allows(image) == policy.Allows(*normalized),
+            "the rule judges a name and its normal form alike");
+  }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -17,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/azure/login_server.h"
+#include "plugin/azure/registry_name.h"
 #include "plugin/config/node_config.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -44,9 +46,11 @@ void CheckAccepted(const acrcp::NodeConfig& config) {
   const acrcp::LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
   for (const auto& [source, target] : config.mirrors) {
     Require(policy.Allows(target), "every mirror target passes the genuine-host rule");
+    const absl::StatusOr<std::string> normalized = acrcp::NormalizeRegistry(source);
+    Require(normalized.ok() && *normalized == source, "every mirror source is normalised");
   }
   for (const acrcp::RegistryIdentity& mapped : config.identities) {
-    Require(mapped.identity.credential != acrcp::NodeCredential::kNone,
+    Require(!std::holds_alternative<acrcp::NoCredential>(mapped.identity.credential),
             "every entry of identities has a credential");
     for (const std::string& registry : mapped.registries) {
       Require(policy.Allows(registry), "every mapped registry passes the genuine-host rule");

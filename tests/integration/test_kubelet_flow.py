@@ -10,6 +10,7 @@ Every test asserts the exact requests the fakes saw. Needs $ACRCP_BINARY.
 
 import time
 import unittest
+from pathlib import Path
 
 from harness import (API_VERSIONS, NULL_GUID, IntegrationTestCase, go_duration_seconds,
                      jwt_claims, request, summary)
@@ -285,6 +286,27 @@ class DirectFlowTest(KubeletFlowTest):
         line = self.assert_failure(self.invoke(self.config(caBundleFile=None)))
         self.assertIn("certificate", line.lower())
         self.assertEqual(self.fake.requests(), [])  # the handshake failed: nothing was sent
+
+    def test_ca_bundle_is_checked_where_it_is_opened(self):
+        """caBundleFile is checked by the HTTPS helper that reads it, not by config parsing."""
+        missing = "/nonexistent/acr-credential-provider/ca.pem"
+        line = self.assert_failure(self.invoke(self.config(caBundleFile=missing)))
+        self.assertIn(f"caBundleFile {missing}: no such file", line)
+        self.assert_no_network()
+
+        writable = self.new_dir("ca-") / "ca.pem"
+        writable.write_bytes(Path(self.fake.ca).read_bytes())
+        writable.chmod(0o664)
+        line = self.assert_failure(self.invoke(self.config(caBundleFile=str(writable))))
+        self.assertIn(f"chmod go-w {writable}", line)
+        self.assert_no_network()
+
+        # A hit needs no TLS, so it does not depend on the bundle.
+        config = self.config()
+        self.assert_acr_response(self.invoke(config))
+        self.fake.reset()
+        self.assert_acr_response(self.invoke({**config, "caBundleFile": missing}))
+        self.assert_no_network()
 
     # ---------------------------------------------------------------- retries
 

@@ -68,6 +68,17 @@ class OperatorCommandTest(IntegrationTestCase):
         self.assertIn("AADSTS7000215", result.stdout)
         self.assertIn("result: FAILED", result.stdout)
 
+    def test_check_fails_early_on_a_ca_bundle_others_can_write(self):
+        bundle = self.new_dir("ca-") / "ca.pem"
+        bundle.write_bytes(Path(self.fake.ca).read_bytes())
+        bundle.chmod(0o666)
+        result = self.run_command("check", "--config", str(self.node_config(caBundleFile=str(bundle))),
+                                  "--image", IMAGE)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"FAIL  caBundleFile {bundle}", result.stdout)
+        self.assertIn(f"chmod go-w {bundle}", result.stdout)
+        self.assertEqual(self.fake.requests(), [], "nothing is tried with an untrusted bundle")
+
     def test_check_hides_proxy_credentials(self):
         env = {"HTTPS_PROXY": f"http://user:proxy-pass-123@127.0.0.1:{self.fake.ports['proxy']}"}
         result = self.run_plugin(["check", "--config", str(self.node_config())], b"", env)

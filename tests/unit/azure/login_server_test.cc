@@ -9,17 +9,6 @@
 namespace acrcp {
 namespace {
 
-TEST(RegistryOfImageTest, NormalisesLikeDocker) {
-  EXPECT_EQ(RegistryOfImage("myacr.azurecr.io/team/app"), "myacr.azurecr.io");
-  EXPECT_EQ(RegistryOfImage("myacr.azurecr.io:443/app"), "myacr.azurecr.io:443");
-  EXPECT_EQ(RegistryOfImage("localhost:5000/app"), "localhost:5000");
-  EXPECT_EQ(RegistryOfImage("localhost/app"), "localhost");
-  EXPECT_EQ(RegistryOfImage("nginx"), "docker.io");
-  EXPECT_EQ(RegistryOfImage("library/nginx"), "docker.io");
-  EXPECT_EQ(RegistryOfImage("docker.io/library/nginx"), "docker.io");
-  EXPECT_EQ(RegistryOfImage("evil.com/myacr.azurecr.io/x"), "evil.com");
-}
-
 struct HostCase {
   const char* registry;
   bool allowed;

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/config/node_config.h"
 
 namespace acrcp {
 namespace {
@@ -41,7 +42,7 @@ TEST(CommandLineTest, Verbosity) {
 }
 
 TEST(CommandLineTest, VersionAndHelp) {
-  EXPECT_EQ(Parse({"--version"})->action, CommandLine::Action::kVersion);
+  EXPECT_EQ(Parse({"--version"})->action, CommandLine::Action::kPrintVersion);
   EXPECT_EQ(Parse({"--help"})->action, CommandLine::Action::kHelp);
   EXPECT_EQ(Parse({"-h"})->action, CommandLine::Action::kHelp);
   EXPECT_THAT(UsageText(), HasSubstr("--config PATH"));

@@ -18,6 +18,7 @@ using ::acrcp::testing::EnvFrom;
 using ::acrcp::testing::FakeClock;
 using ::acrcp::testing::ForwardTo;
 using ::acrcp::testing::MakeJwt;
+using ::acrcp::testing::ParseForm;
 using ::acrcp::testing::ScriptedTransport;
 using ::acrcp::testing::TempDir;
 using ::testing::HasSubstr;
@@ -25,31 +26,6 @@ using ::testing::Not;
 
 constexpr char kSecret[] = "docker-helper-unit-secret";
 constexpr char kNotFound[] = "credentials not found in native keychain\n";
-
-TEST(RegistryOfServerUrlTest, AcceptsWhatClientsSend) {
-  const std::pair<const char*, const char*> cases[] = {
-      {"myacr.azurecr.io", "myacr.azurecr.io"},
-      {"  myacr.azurecr.io\n", "myacr.azurecr.io"},
-      {"https://MyAcr.azurecr.io", "myacr.azurecr.io"},
-      {"https://myacr.azurecr.io/v2/", "myacr.azurecr.io"},
-      {"HTTP://localhost:5000/", "localhost:5000"},
-      {"https://index.docker.io/v1/", "index.docker.io"},
-      {"myacr.azurecr.io:443", "myacr.azurecr.io:443"},
-  };
-  for (const auto& [url, registry] : cases) {
-    absl::StatusOr<std::string> got = RegistryOfServerUrl(url);
-    ASSERT_TRUE(got.ok()) << url << ": " << got.status();
-    EXPECT_EQ(*got, registry) << url;
-  }
-}
-
-TEST(RegistryOfServerUrlTest, RefusesWhatNamesNoHost) {
-  for (const char* url :
-       {"", "   ", "https://", "ftp://myacr.azurecr.io", "user:pass@myacr.azurecr.io",
-        "myacr.azurecr.io?x=1", "my acr.io", "https:///v2/"}) {
-    EXPECT_FALSE(RegistryOfServerUrl(url).ok()) << url;
-  }
-}
 
 TEST(ParseStoreRequestTest, ReadsTheThreeFields) {
   absl::StatusOr<StoredCredentials> got =
@@ -105,8 +81,9 @@ class DockerHelperTest : public ::testing::Test {
   void SetUp() override {
     config_.identity.tenant_id = "72f988bf-86f1-41af-91ab-2d7cd011db47";
     config_.identity.client_id = "11111111-2222-3333-4444-555555555555";
-    config_.identity.credential = NodeCredential::kClientSecret;
-    config_.identity.client_secret_file = dir_.WriteFile("secret", kSecret, 0600);
+    ClientSecretSettings secret;
+    secret.file = dir_.WriteFile("secret", kSecret, 0600);
+    config_.identity.credential = secret;
     config_.cloud = *CloudByName("AzurePublicCloud");
     cache_ = OpenFileTokenCache(dir_.path() + "/cache", clock_);
     deps_.read_stdin = [this]() -> absl::StatusOr<std::string> {
@@ -174,6 +151,27 @@ TEST_F(DockerHelperTest, OtherServersAreNotFoundWithoutAnyRequest) {
     EXPECT_EQ(result.out, kNotFound) << server;
   }
   EXPECT_TRUE(transport_.sent.empty());
+}
+
+TEST_F(DockerHelperTest, PlainHttpServerIsRefusedWithoutAnyRequest) {
+  const DockerHelperResult result = Run({"get"}, "http://myacr.azurecr.io\n");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.out, HasSubstr("refusing credentials for http://myacr.azurecr.io"));
+  EXPECT_THAT(result.out, HasSubstr("in the clear"));
+  EXPECT_TRUE(transport_.sent.empty());
+}
+
+// The default port is no part of the registry's name: one token, one exchange `service`.
+TEST_F(DockerHelperTest, DefaultPortIsTheSameRegistry) {
+  const std::string token = PushColdRefresh();
+  const DockerHelperResult result = Run({"get"}, "https://MyAcr.azurecr.io:443/v2/\n");
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_THAT(result.out, HasSubstr(token));
+  ASSERT_EQ(transport_.sent.size(), 2u);
+  EXPECT_EQ(transport_.sent[1].url, "https://myacr.azurecr.io/oauth2/exchange");
+  EXPECT_EQ(ParseForm(transport_.sent[1].body)["service"], "myacr.azurecr.io");
+  EXPECT_EQ(Run({"get"}, "myacr.azurecr.io").exit_code, 0);
+  EXPECT_EQ(transport_.sent.size(), 2u) << "served from the same cache entry";
 }
 
 TEST_F(DockerHelperTest, MirrorSourceGetsItsAcrToken) {
