@@ -1,7 +1,7 @@
 # Read by cpack once per generator (CPACK_PROJECT_CONFIG_FILE).
 
-# A build configured for another prefix (the release preset's /usr/local) would ship a plugin
-# that looks for its helper where the package does not put it.
+# A build configured for another prefix (the release preset's /usr/local) would ship paths,
+# such as the man page's and the docs' examples, that are not where the package puts them.
 if(NOT CPACK_ACRCP_INSTALL_PREFIX STREQUAL "/usr")
   message(FATAL_ERROR "this build has CMAKE_INSTALL_PREFIX=${CPACK_ACRCP_INSTALL_PREFIX}; "
                       "packages need /usr (use scripts/package)")

@@ -11,21 +11,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "plugin/base/clock.h"
 #include "plugin/base/environment.h"
 #include "plugin/base/fd_io.h"
 #include "plugin/base/log.h"
 #include "plugin/base/version.h"
-#include "plugin/cache/file_token_cache.h"
-#include "plugin/cli/check.h"
 #include "plugin/cli/cli.h"
-#include "plugin/cli/setup.h"
+#include "plugin/cli/commands.h"
 #include "plugin/config/node_config.h"
 #include "plugin/docker/docker_credential_helper.h"
 #include "plugin/kubelet/kubelet_front_end.h"
 #include "plugin/kubelet/kubelet_protocol.h"
-#include "plugin/net/helper_transport.h"
-#include "plugin/net/retry.h"
+#include "plugin/real_provider_env.h"
 
 namespace {
 
@@ -34,49 +30,9 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-// How the plugin reaches the network: its helper process, started on first use.
-absl::StatusOr<std::unique_ptr<acrcp::NetworkHelper>> StartHelper(const std::string& ca_bundle) {
-  absl::StatusOr<std::string> helper = acrcp::LocateHttpHelper();
-  if (!helper.ok()) return helper.status();
-  return acrcp::StartHelperTransport({.helper_path = *helper, .ca_bundle_file = ca_bundle});
-}
-
-// The provider environment of a real invocation: the cache in `cache_dir` ("" for none)
-// and the helper trusting `config`'s CA bundle.
-struct RealProviderEnv {
-  RealProviderEnv(const acrcp::NodeConfig& config, const std::string& cache_dir)
-      : cache(cache_dir.empty() ? acrcp::NewNullTokenCache()
-                                : acrcp::OpenFileTokenCache(cache_dir, acrcp::RealClock())) {
-    env.clock = &acrcp::RealClock();
-    env.cache = cache.get();
-    env.start_helper = [ca_bundle = config.ca_bundle_file] { return StartHelper(ca_bundle); };
-    env.jitter = acrcp::RandomJitter();
-  }
-  std::unique_ptr<acrcp::TokenCache> cache;
-  acrcp::ProviderEnv env;
-};
-
-// check and setup: the report on stdout; exit 1 if it failed.
-int Check(const acrcp::CommandLine& cl) {
-  const acrcp::EnvLookup environment = acrcp::ProcessEnvironment();
-  absl::StatusOr<acrcp::NodeConfig> config = acrcp::LoadNodeConfig(cl.config_path, environment);
-  // No cache: the report is about a real sign-in and exchange.
-  const RealProviderEnv real(config.ok() ? *config : acrcp::NodeConfig{}, "");
-  const acrcp::CheckReport report = acrcp::RunChecks({config, cl.image, environment}, real.env);
-  acrcp::WriteAll(STDOUT_FILENO, report.ToString());
-  if (!report.Passed()) return 1;
-  if (cl.action == acrcp::CommandLine::Action::kCheck) return 0;
-
-  std::string log;
-  const absl::Status done =
-      acrcp::RunSetup(cl.setup_target, *config, cl.root, cl.dry_run, real.env.clock->Now(), log);
-  acrcp::WriteAll(STDOUT_FILENO, log);
-  return done.ok() ? 0 : Fail(done);
-}
-
 int DockerCredentialHelper(const std::vector<std::string>& args) {
   const acrcp::EnvLookup environment = acrcp::ProcessEnvironment();
-  std::unique_ptr<RealProviderEnv> real;
+  std::unique_ptr<acrcp::RealProviderEnv> real;
   acrcp::DockerHelperDeps deps;
   deps.read_stdin = [] { return acrcp::ReadAllBounded(STDIN_FILENO, acrcp::kMaxRequestBytes); };
   deps.load_config = [&environment] {
@@ -88,9 +44,9 @@ int DockerCredentialHelper(const std::vector<std::string>& args) {
     return acrcp::LoadNodeConfig(path, environment);
   };
   deps.provider_env = [&](const acrcp::NodeConfig& config) {
-    real = std::make_unique<RealProviderEnv>(
+    real = std::make_unique<acrcp::RealProviderEnv>(
         config, acrcp::DockerHelperCacheDir(config, geteuid() == 0, environment));
-    return real->env;
+    return real->env();
   };
   const acrcp::DockerHelperResult result = acrcp::RunDockerCredentialHelper(args, deps);
   return acrcp::WriteAll(STDOUT_FILENO, result.out) ? result.exit_code : 1;
@@ -104,13 +60,12 @@ int Provide(const acrcp::CommandLine& cl) {
   }
   absl::StatusOr<acrcp::CredentialProviderRequest> request = acrcp::ParseRequest(*input);
   if (!request.ok()) return Fail(request.status());
-  absl::StatusOr<acrcp::NodeConfig> config =
-      acrcp::LoadNodeConfig(cl.config_path, acrcp::ProcessEnvironment());
+  absl::StatusOr<acrcp::NodeConfig> config = acrcp::LoadConfigFor(cl, acrcp::ProcessEnvironment());
   if (!config.ok()) return Fail(config.status());
 
-  const RealProviderEnv real(*config, config->cache_dir);
+  const acrcp::RealProviderEnv real(*config, config->cache_dir);
   absl::StatusOr<acrcp::CredentialProviderResponse> response =
-      acrcp::ProvideCredentials(*request, *config, real.env);
+      acrcp::ProvideCredentials(*request, *config, real.env());
   if (!response.ok()) return Fail(response.status());
   if (!acrcp::WriteAll(STDOUT_FILENO, acrcp::SerializeResponse(*response))) {
     return Fail(absl::UnavailableError("cannot write the response to stdout"));
@@ -142,8 +97,9 @@ int main(int argc, char** argv) {
                  ? 0
                  : 1;
     case acrcp::CommandLine::Action::kCheck:
+      return acrcp::RunCheckCommand(*cl);
     case acrcp::CommandLine::Action::kSetup:
-      return Check(*cl);
+      return acrcp::RunSetupCommand(*cl);
     case acrcp::CommandLine::Action::kDockerCredential:
       return DockerCredentialHelper(cl->docker_args);
     case acrcp::CommandLine::Action::kProvide:

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "plugin/azure/registry_name.h"
 #include "plugin/base/log.h"
 #include "plugin/base/secure_file.h"
@@ -64,19 +68,49 @@ struct CredentialFile {
   std::string operator()(const auto&) const { return ""; }
 };
 
-// HTTPS_PROXY with any user:password@ replaced, so the report can be pasted anywhere.
-std::string ProxyLine(const EnvLookup& env) {
-  std::string proxy = env("HTTPS_PROXY").value_or(env("https_proxy").value_or(""));
-  if (proxy.empty()) return "proxy: none, direct connections (HTTPS_PROXY is not set)";
-  const size_t at = proxy.rfind('@');
-  if (at != std::string::npos) {
-    const size_t scheme = proxy.find("://");
-    const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-    proxy.replace(start, at - start, "***");
+// The proxy an environment sets, with any user:password@ replaced, so the report can be
+// pasted anywhere.
+struct ProxySettings {
+  std::string https_proxy;
+  std::string no_proxy;
+
+  explicit ProxySettings(const EnvLookup& env)
+      : https_proxy(env("HTTPS_PROXY").value_or(env("https_proxy").value_or(""))),
+        no_proxy(env("NO_PROXY").value_or(env("no_proxy").value_or(""))) {
+    const size_t at = https_proxy.rfind('@');
+    if (at != std::string::npos) {
+      const size_t scheme = https_proxy.find("://");
+      const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+      https_proxy.replace(start, at - start, "***");
+    }
   }
-  const std::string no_proxy = env("NO_PROXY").value_or(env("no_proxy").value_or(""));
-  return absl::StrCat("proxy: HTTPS_PROXY=", proxy,
-                      no_proxy.empty() ? "" : absl::StrCat(", NO_PROXY=", no_proxy));
+  bool operator==(const ProxySettings& other) const {
+    return https_proxy == other.https_proxy && no_proxy == other.no_proxy;
+  }
+  std::string Describe() const {
+    if (https_proxy.empty()) return "none, direct connections (HTTPS_PROXY is not set)";
+    return absl::StrCat("HTTPS_PROXY=", https_proxy,
+                        no_proxy.empty() ? "" : absl::StrCat(", NO_PROXY=", no_proxy));
+  }
+};
+
+EnvLookup LookupIn(const std::map<std::string, K3sSetting>& environment) {
+  return [&environment](absl::string_view name) -> std::optional<std::string> {
+    const auto it = environment.find(std::string(name));
+    if (it == environment.end()) return std::nullopt;
+    return it->second.value;
+  };
+}
+
+// Where K3s's kubelet gets its proxy from: the files that set the variables.
+std::string ProxyOrigin(const std::map<std::string, K3sSetting>& environment) {
+  std::set<std::string> files;
+  for (const char* name : {"HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"}) {
+    const auto it = environment.find(name);
+    if (it != environment.end()) files.insert(it->second.origin);
+  }
+  return files.empty() ? "no proxy variable in the k3s service's environment"
+                       : absl::StrCat("from ", absl::StrJoin(files, ", "));
 }
 
 CheckLine CacheLine(const std::string& dir) {
@@ -111,7 +145,9 @@ std::string Permissions(const std::string& path) {
 
 class Checker : public RefreshObserver {
  public:
-  Checker(const CheckInputs& inputs, const ProviderEnv& env) : inputs_(inputs), env_(env) {
+  Checker(const CheckInputs& inputs, const ProviderEnv& env,
+          const std::function<void(const CheckLine&)>& on_line)
+      : inputs_(inputs), env_(env), on_line_(on_line) {
     env_.observer = this;
   }
 
@@ -119,6 +155,13 @@ class Checker : public RefreshObserver {
     const absl::StatusOr<NodeConfig>& config = inputs_.config;
     if (!config.ok()) return Fail(config.status().message());
     Add(CheckLine::Kind::kOk, absl::StrCat("node config ", config->source, ": valid"));
+    if (!inputs_.ignored_flags.empty()) {
+      Add(CheckLine::Kind::kOk,
+          absl::StrCat("ignored the upstream plugin's logging flags ",
+                       absl::StrJoin(inputs_.ignored_flags, " "),
+                       ": this plugin writes one line to stderr on failure (-v N for more)"));
+    }
+    K3sLines();
 
     absl::StatusOr<RegistryTarget> target = inputs_.image.empty()
                                                 ? absl::NotFoundError("no image")
@@ -132,7 +175,7 @@ class Checker : public RefreshObserver {
     Add(CheckLine::Kind::kOk,
         absl::StrCat("cloud: ", cloud.name, ", Entra ID at ", cloud.authority_host,
                      ", ACR login servers *.", cloud.acr_suffix, ", audience ", cloud.audience));
-    Add(CheckLine::Kind::kOk, ProxyLine(inputs_.env));
+    ProxyLines();
     Add(CheckLine::Kind::kOk,
         absl::StrCat("TLS: verified against the system trust store",
                      config->ca_bundle_file.empty()
@@ -147,7 +190,8 @@ class Checker : public RefreshObserver {
         return Fail(s.message());
       }
     }
-    report_.lines.push_back(CacheLine(config->cache_dir));
+    const CheckLine cache = CacheLine(config->cache_dir);
+    Add(cache.kind, cache.text);
 
     if (std::holds_alternative<NoCredential>(identity.credential)) {
       Add(CheckLine::Kind::kWarning,
@@ -188,6 +232,35 @@ class Checker : public RefreshObserver {
     return report_;
   }
 
+  // The proxy the checks use: K3s's kubelet's when K3s is installed, the shell's otherwise.
+  void ProxyLines() {
+    const ProxySettings shell(inputs_.env);
+    if (!inputs_.k3s) {
+      Add(CheckLine::Kind::kOk, absl::StrCat("proxy: ", shell.Describe()));
+      return;
+    }
+    const ProxySettings k3s(LookupIn(inputs_.k3s->environment));
+    Add(CheckLine::Kind::kOk, absl::StrCat("proxy: K3s's kubelet uses ", k3s.Describe(), " (",
+                                           ProxyOrigin(inputs_.k3s->environment), ")"));
+    if (!(shell == k3s)) {
+      Add(CheckLine::Kind::kWarning,
+          absl::StrCat("proxy: this shell has ", shell.Describe(),
+                       ", which the kubelet does not; the checks below use K3s's (set the "
+                       "kubelet's proxy in the k3s service's environment file)"));
+    }
+  }
+
+  // Where K3s looks for the provider, and whether both paths exist, as K3s requires.
+  void K3sLines() {
+    if (!inputs_.k3s) return;
+    const K3sNode& k3s = *inputs_.k3s;
+    Add(CheckLine::Kind::kOk,
+        absl::StrCat("K3s", k3s.unit.empty() ? "" : absl::StrCat(" (", k3s.unit, ".service)"),
+                     ": credential provider config ", k3s.provider_config.value, " (",
+                     k3s.provider_config.origin, "), plugins in ", k3s.provider_bin_dir.value, " (",
+                     k3s.provider_bin_dir.origin, ")"));
+  }
+
   void SignedIn(const Identity& identity, const AccessToken& token) override {
     Add(CheckLine::Kind::kOk,
         absl::StrCat("Entra ID: signed in (app ", identity.client_id(), ", tenant ",
@@ -197,6 +270,7 @@ class Checker : public RefreshObserver {
  private:
   void Add(CheckLine::Kind kind, std::string text) {
     report_.lines.push_back({kind, std::move(text)});
+    if (on_line_) on_line_(report_.lines.back());
   }
   CheckReport Fail(absl::string_view text) {
     Add(CheckLine::Kind::kFail, std::string(text));
@@ -205,6 +279,7 @@ class Checker : public RefreshObserver {
 
   const CheckInputs& inputs_;
   ProviderEnv env_;
+  const std::function<void(const CheckLine&)>& on_line_;
   CheckReport report_;
 };
 
@@ -215,20 +290,30 @@ bool CheckReport::Passed() const {
                       [](const CheckLine& l) { return l.kind == CheckLine::Kind::kFail; });
 }
 
-std::string CheckReport::ToString() const {
-  std::string out = absl::StrCat("acr-credential-provider ", kVersion, " check\n");
-  for (const CheckLine& line : lines) {
-    const char* mark = line.kind == CheckLine::Kind::kOk        ? "  ok    "
-                       : line.kind == CheckLine::Kind::kWarning ? "  warn  "
-                                                                : "  FAIL  ";
-    absl::StrAppend(&out, mark, log::Redact(line.text), "\n");
-  }
-  absl::StrAppend(&out, Passed() ? "result: passed\n" : "result: FAILED\n");
-  return out;
+std::string CheckReport::Heading() {
+  return absl::StrCat("acr-credential-provider ", kVersion, " check\n");
 }
 
-CheckReport RunChecks(const CheckInputs& inputs, const ProviderEnv& env) {
-  return Checker(inputs, env).Run();
+std::string CheckReport::Format(const CheckLine& line) {
+  const char* mark = line.kind == CheckLine::Kind::kOk        ? "  ok    "
+                     : line.kind == CheckLine::Kind::kWarning ? "  warn  "
+                                                              : "  FAIL  ";
+  return absl::StrCat(mark, log::Redact(line.text), "\n");
+}
+
+std::string CheckReport::Verdict() const {
+  return Passed() ? "result: passed\n" : "result: FAILED\n";
+}
+
+std::string CheckReport::ToString() const {
+  std::string out = Heading();
+  for (const CheckLine& line : lines) out += Format(line);
+  return out + Verdict();
+}
+
+CheckReport RunChecks(const CheckInputs& inputs, const ProviderEnv& env,
+                      const std::function<void(const CheckLine&)>& on_line) {
+  return Checker(inputs, env, on_line).Run();
 }
 
 }  // namespace acrcp

@@ -5,11 +5,14 @@
 #ifndef ACRCP_PLUGIN_CLI_CHECK_H_
 #define ACRCP_PLUGIN_CLI_CHECK_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "plugin/base/environment.h"
+#include "plugin/cli/k3s_node.h"
 #include "plugin/config/node_config.h"
 #include "plugin/provider.h"
 
@@ -25,21 +28,33 @@ struct CheckReport {
   std::vector<CheckLine> lines;
 
   bool Passed() const;
-  // One line per check ("  ok    ...", "  warn  ...", "  FAIL  ..."), then the verdict.
+  // The heading, one line per check (Format), then the verdict (Verdict).
   std::string ToString() const;
+
+  static std::string Heading();
+  // "  ok    ...", "  warn  ..." or "  FAIL  ...", secrets redacted, newline-terminated.
+  static std::string Format(const CheckLine& line);
+  std::string Verdict() const;
 };
 
 struct CheckInputs {
   absl::StatusOr<NodeConfig> config;  // as loaded; a load error is the first failure
   std::string image;                  // may be empty: then no registry is tried
-  EnvLookup env;
+  EnvLookup env;                      // the operator's shell
+  // K3s's view of the node, when K3s is installed: its kubelet's proxy settings are the ones
+  // that count (and `env` should carry them to the helper), and its provider paths are shown.
+  std::optional<K3sNode> k3s;
+  std::vector<std::string> ignored_flags;  // the upstream plugin's flags that are ignored
 };
 
 // Runs the checks; stops early when a failure makes the later ones meaningless. A registry is
 // tried through the provider core's own refresh path (provider.h) with `env`, which should
 // carry the null cache: the report is about a real sign-in and exchange, and never reads or
 // writes cached tokens.
-CheckReport RunChecks(const CheckInputs& inputs, const ProviderEnv& env);
+// Each line is also passed to `on_line` as soon as it is known (may be empty), so a slow
+// network step never leaves the operator looking at a blank terminal.
+CheckReport RunChecks(const CheckInputs& inputs, const ProviderEnv& env,
+                      const std::function<void(const CheckLine&)>& on_line = {});
 
 }  // namespace acrcp
 

@@ -1,12 +1,24 @@
-// `acr-credential-provider setup k3s|kubeadm`: wires the plugin into a node's kubelet.
+// `acr-credential-provider setup k3s|kubeadm [--remove]`: wires the plugin into a node's
+// kubelet, and takes it out again, without ever leaving the kubelet pointing at something
+// that is not there.
 //
 // K3s and RKE2 pass a credential provider to their kubelet only if, when the agent starts,
-// /var/lib/rancher/credentialprovider/bin is a directory and .../config.yaml a file; a broken
-// config there crash-loops the agent. So setup first proves the node config works (check.h,
-// with a real token for --image) and only then links the binary and writes the config. It is
-// idempotent, keeps a timestamped backup of anything it replaces, writes atomically, and with
-// --dry-run only prints. For kubeadm it writes /etc/kubernetes/credential-provider.yaml and
-// prints the kubelet flags to add (it does not edit kubelet unit files).
+// the provider bin directory is a directory and the provider config a file; a broken config
+// there crash-loops the agent. So setup first proves the node config works (check.h, with a
+// real token for --image), then, at the paths K3s itself will use (k3s_node.h):
+//   - links the plugin into the bin directory;
+//   - adds its provider to the CredentialProviderConfig, or updates it where it stands,
+//     keeping every other provider exactly as written (kubelet/provider_config_edit.h) and
+//     reporting any whose matchImages overlap ours.
+// For kubeadm it edits /etc/kubernetes/credential-provider.yaml the same way and prints the
+// kubelet flags to add (it does not edit kubelet unit files).
+//
+// `--remove` undoes only what setup did, and only while it still points at this program:
+// the link if it resolves to us, our provider entry, and the config file and the empty
+// directories when no other provider is left (the kubelet refuses an empty list). Files are
+// written atomically; setup keeps a file it changes as <path>.bak-<UTC time> (removal, which
+// only takes our own entry out, does not). With --dry-run nothing changes and each file's
+// change is printed as a unified diff.
 #ifndef ACRCP_PLUGIN_CLI_SETUP_H_
 #define ACRCP_PLUGIN_CLI_SETUP_H_
 
@@ -14,41 +26,55 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "plugin/cli/k3s_node.h"
 #include "plugin/config/node_config.h"
+#include "plugin/kubelet/provider_config_edit.h"
 
 namespace acrcp {
 
-struct SetupFile {
-  std::string path;     // absolute, on the node (without the root prefix)
-  std::string content;  // for a file
-  std::string link_to;  // for a symbolic link; then content is empty
+inline constexpr char kKubeadmProviderConfig[] = "/etc/kubernetes/credential-provider.yaml";
+inline constexpr char kProviderName[] = "acr-credential-provider";
+
+// One change to the node's files (paths without the root prefix).
+struct SetupStep {
+  enum class Kind { kCreateDirectory, kWriteFile, kLink, kRemoveFile, kRemoveDirectory };
+  Kind kind;
+  std::string path;
+  std::string content;     // kWriteFile: the new content; kLink: the link's target
+  std::string before;      // kWriteFile, kRemoveFile: what is there now ("" when nothing)
+  bool keep_copy = false;  // kWriteFile: keep what it replaces as <path>.bak-<UTC time>
 };
 
 struct SetupPlan {
-  std::vector<SetupFile> files;
-  std::vector<std::string> directories;  // created first, 0755
-  std::string next_step;                 // printed last: the restart, or the kubelet flags
+  std::vector<SetupStep> steps;
+  std::vector<std::string> notes;  // where settings came from, overlaps, what was left alone
+  std::string next_step;           // printed last: the restart, or the kubelet flags
 };
 
-// The kubelet CredentialProviderConfig for `config`, whose file is at `config_path`:
+struct SetupRequest {
+  std::string target;       // "k3s" or "kubeadm"
+  std::string root = "/";   // the node's root directory
+  std::string plugin_path;  // this program's real path
+  K3sNode k3s;              // K3s's view of the node (k3s only)
+};
+
+// The kubelet CredentialProviderConfig entry for `config`, whose file is at `config_path`:
 // matchImages covers the cloud's login servers (and geo-replicas), `registries` and mirror
 // sources.
-std::string CredentialProviderConfigYaml(const NodeConfig& config, const std::string& config_path);
+CredentialProviderEntry ProviderEntryFor(const NodeConfig& config, const std::string& config_path);
 
-// What `target` ("k3s" or "kubeadm") needs, for the plugin binary at `plugin_path`.
-SetupPlan PlanSetup(const std::string& target, const NodeConfig& config,
-                    const std::string& config_path, const std::string& plugin_path);
+// What setup does for `config`, whose file is at `config_path` on the node.
+absl::StatusOr<SetupPlan> PlanSetup(const SetupRequest& request, const NodeConfig& config,
+                                    const std::string& config_path);
 
-// Applies `plan` under `root`, appending one line per action to `log`. Files already as
-// planned are left alone; others are renamed to <path>.bak-<UTC time> first. With `dry_run`
-// nothing is changed and the lines say what would be.
+// What `setup --remove` does.
+absl::StatusOr<SetupPlan> PlanRemove(const SetupRequest& request);
+
+// Carries out `plan` under `root`, appending one line per action (with --dry-run, the
+// diffs) and then the notes and the next step to `log`.
 absl::Status ApplySetup(const SetupPlan& plan, const std::string& root, bool dry_run,
                         absl::Time now, std::string& log);
-
-// The `setup` command once the checks passed: plans for this running binary (its real path)
-// and `config` (its path made absolute, and seen from inside `root`), then applies.
-absl::Status RunSetup(const std::string& target, const NodeConfig& config, const std::string& root,
-                      bool dry_run, absl::Time now, std::string& log);
 
 }  // namespace acrcp
 

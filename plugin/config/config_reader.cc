@@ -1,9 +1,11 @@
 #include "plugin/config/config_reader.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -45,6 +47,34 @@ ConfigReader::ConfigReader(const ConfigReader& parent, absl::string_view where,
 absl::Status ConfigReader::Error(absl::string_view what, absl::string_view fix) const {
   return absl::InvalidArgumentError(
       absl::StrCat("node config ", source_, ": ", what, " (", fix, ")"));
+}
+
+absl::StatusOr<json> ConfigReader::Parse(absl::string_view text, absl::string_view example) const {
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    // e.byte is the 1-based offset at which parsing failed.
+    const size_t end = std::min(e.byte == 0 ? 0 : e.byte - 1, text.size());
+    const absl::string_view before = text.substr(0, end);
+    const size_t line = 1 + static_cast<size_t>(absl::c_count(before, '\n'));
+    const size_t line_start = before.rfind('\n');
+    const size_t column = end - (line_start == absl::string_view::npos ? 0 : line_start + 1) + 1;
+    // "... syntax error while parsing object key - invalid literal; last read: '...';
+    // expected string literal": keep what went wrong and what was expected, but not what was
+    // read, which may be part of a secret.
+    absl::string_view what = e.what();
+    const size_t syntax = what.find("syntax error");
+    what = syntax == absl::string_view::npos ? "syntax error" : what.substr(syntax);
+    std::string problem(what.substr(0, what.find("; last read:")));
+    const size_t expected = what.find("; expected ");
+    if (expected != absl::string_view::npos && !absl::StrContains(problem, "; expected ")) {
+      absl::StrAppend(&problem, what.substr(expected));
+    }
+    return Error(absl::StrCat("line ", line, ", column ", column, ": ", problem),
+                 absl::StrCat("fix the JSON: keys and strings in double quotes, commas between "
+                              "entries but not after the last; ",
+                              example, " is a valid example"));
+  }
 }
 
 absl::Status ConfigReader::Index(const json& doc) {

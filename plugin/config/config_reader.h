@@ -36,6 +36,10 @@ class ConfigReader {
   // InvalidArgument "node config <source>: <what> (<fix>)".
   absl::Status Error(absl::string_view what, absl::string_view fix) const;
 
+  // `text` as JSON. A syntax error names the line and column and what was expected, never
+  // the text around it (which may be a secret); `example` is a valid config to point at.
+  absl::StatusOr<nlohmann::json> Parse(absl::string_view text, absl::string_view example) const;
+
   // Canonicalises `doc`'s keys; rejects unknown and duplicate ones. REQUIRES: `doc` is an
   // object that outlives this reader.
   absl::Status Index(const nlohmann::json& doc);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -137,7 +138,29 @@ absl::Status ReadRegistries(const ConfigReader& r, NodeConfig& config) {
   return absl::OkStatus();
 }
 
-// REQUIRES: cloud and registries are read, so targets can be checked against them.
+using ErrorFn = absl::FunctionRef<absl::Status(absl::string_view what, absl::string_view fix)>;
+
+// Adds the mirror `source` -> `target` (as written) to `config`; `error` makes the message.
+// REQUIRES: cloud and registries are read, so the target can be checked against them.
+absl::Status AddMirror(absl::string_view source, absl::string_view target, ErrorFn error,
+                       NodeConfig& config) {
+  const absl::StatusOr<std::string> from = NormalizeRegistry(source);
+  const absl::StatusOr<std::string> to = NormalizeRegistry(target);
+  if (!from.ok()) {
+    return error(absl::StrCat("mirror source '", source, "' is not a host[:port]"),
+                 "no scheme or path, e.g. \"registry.local:5000\"");
+  }
+  if (!to.ok() || !LoginServerPolicy(config.cloud.acr_suffix, config.registries).Allows(*to)) {
+    return error(absl::StrCat("mirror target for '", source,
+                              "' is not an ACR login server of the cloud: '", target, "'"),
+                 "use NAME.azurecr.io, or list the target in \"registries\"");
+  }
+  if (!config.mirrors.emplace(*from, *to).second) {
+    return error(absl::StrCat("mirror source '", source, "' appears twice"), "keep one");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadMirrors(const ConfigReader& r, NodeConfig& config) {
   const json* mirrors = r.Find("mirrors");
   if (mirrors == nullptr) return absl::OkStatus();
@@ -145,25 +168,12 @@ absl::Status ReadMirrors(const ConfigReader& r, NodeConfig& config) {
     return r.Error("'mirrors' must map source registries to ACR login servers",
                    "e.g. {\"mcr.microsoft.com\": \"myacr.azurecr.io\"}");
   }
-  const LoginServerPolicy policy(config.cloud.acr_suffix, config.registries);
   for (const auto& [source, target] : mirrors->items()) {
-    const absl::StatusOr<std::string> from = NormalizeRegistry(source);
-    const absl::StatusOr<std::string> to =
-        NormalizeRegistry(target.is_string() ? target.get<std::string>() : std::string());
-    if (!from.ok()) {
-      return r.Error(absl::StrCat("mirror source '", source, "' is not a host[:port]"),
-                     "no scheme or path, e.g. \"registry.local:5000\"");
-    }
-    if (!to.ok() || !policy.Allows(*to)) {
-      return r.Error(absl::StrCat("mirror target for '", source,
-                                  "' is not an ACR login server "
-                                  "of the cloud: ",
-                                  target.dump()),
-                     "use NAME.azurecr.io, or list the target in \"registries\"");
-    }
-    if (!config.mirrors.emplace(*from, *to).second) {
-      return r.Error(absl::StrCat("mirror source '", source, "' appears twice"), "keep one");
-    }
+    const std::string to = target.is_string() ? target.get<std::string>() : target.dump();
+    const auto error = [&r](absl::string_view what, absl::string_view fix) {
+      return r.Error(what, fix);
+    };
+    if (absl::Status s = AddMirror(source, to, error, config); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -239,12 +249,13 @@ absl::Status ReadLimitsAndPaths(const ConfigReader& r, NodeConfig& config) {
 absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view json_text, absl::string_view source,
                                            bool source_private, const EnvLookup& env) {
   ConfigReader reader(source, env, kKnownKeys);
-  const json doc = json::parse(json_text.begin(), json_text.end(), nullptr,
-                               /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return reader.Error("not a JSON object", "see config/config.json for an example");
+  absl::StatusOr<json> doc = reader.Parse(json_text, kExampleConfigPath);
+  if (!doc.ok()) return doc.status();
+  if (!doc->is_object()) {
+    return reader.Error("not a JSON object",
+                        absl::StrCat("the file holds one {...} object; see ", kExampleConfigPath));
   }
-  if (absl::Status s = reader.Index(doc); !s.ok()) return s;
+  if (absl::Status s = reader.Index(*doc); !s.ok()) return s;
 
   NodeConfig config;
   config.source = std::string(source);
@@ -257,6 +268,17 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view json_text, absl::st
   }
   if (absl::Status s = ReadIdentities(reader, source_private, config); !s.ok()) return s;
   return config;
+}
+
+absl::Status AddRegistryMirrors(const std::vector<std::pair<std::string, std::string>>& mirrors,
+                                absl::string_view origin, NodeConfig& config) {
+  const auto error = [origin](absl::string_view what, absl::string_view fix) {
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": ", what, " (", fix, ")"));
+  };
+  for (const auto& [source, target] : mirrors) {
+    if (absl::Status s = AddMirror(source, target, error, config); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path, const EnvLookup& env) {

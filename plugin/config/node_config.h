@@ -15,6 +15,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,6 +31,9 @@ namespace acrcp {
 // here when no path is given.
 inline constexpr char kDefaultConfigPath[] = "/etc/acr-credential-provider/config.json";
 inline constexpr char kDefaultCacheDir[] = "/run/acr-credential-provider";
+// Installed by the packages; named in config errors.
+inline constexpr char kExampleConfigPath[] =
+    "/usr/share/doc/acr-credential-provider/examples/config.json";
 inline constexpr size_t kMaxConfigBytes = size_t{64} * 1024;
 
 // An identity used for some registries only (`identities` in the config), e.g. registries
@@ -59,6 +63,11 @@ struct NodeConfig {
 // the key. Performs no system call.
 absl::StatusOr<NodeConfig> ParseNodeConfig(absl::string_view json_text, absl::string_view source,
                                            bool source_private, const EnvLookup& env);
+
+// Adds mirrors given outside the file (the upstream plugin's `--registry-mirror`), each
+// (source, target) as written, validated as the `mirrors` key is; `origin` begins errors.
+absl::Status AddRegistryMirrors(const std::vector<std::pair<std::string, std::string>>& mirrors,
+                                absl::string_view origin, NodeConfig& config);
 
 // Reads and validates the config at `path` (empty: environment only). The file must be a
 // regular file not writable by group/other.

@@ -13,6 +13,8 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,8 +28,8 @@
 #include "plugin/base/log.h"
 #include "plugin/net/http_wire.h"
 
-#ifndef ACRCP_LIBEXECDIR
-#error "ACRCP_LIBEXECDIR must name the directory the HTTPS helper is installed in"
+#ifndef ACRCP_HELPER_FROM_PLUGIN
+#error "ACRCP_HELPER_FROM_PLUGIN must name the helper's install directory relative to the plugin's"
 #endif
 
 namespace acrcp {
@@ -43,18 +45,8 @@ constexpr std::array<const char*, 6> kPassedVariables = {"HTTPS_PROXY", "https_p
 
 bool IsExecutable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
 
-// Our environment, reduced to what libcurl needs: nothing secret (AZURE_CLIENT_SECRET may
-// be in ours) reaches the child.
-std::vector<std::string> HelperEnvironment() {
-  std::vector<std::string> out;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const absl::string_view item(*entry);
-    for (const char* name : kPassedVariables) {
-      if (absl::StartsWith(item, absl::StrCat(name, "="))) out.emplace_back(item);
-    }
-  }
-  return out;
-}
+// How often a caller waiting on the helper hears about it.
+constexpr absl::Duration kWaitReport = absl::Seconds(1);
 
 std::vector<char*> Pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -66,7 +58,8 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
 
 class HelperTransport : public NetworkHelper {
  public:
-  HelperTransport(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+  HelperTransport(pid_t pid, int fd, std::function<void(absl::string_view, absl::Duration)> on_wait)
+      : pid_(pid), fd_(fd), on_wait_(std::move(on_wait)) {}
   HelperTransport(const HelperTransport&) = delete;
   HelperTransport& operator=(const HelperTransport&) = delete;
 
@@ -77,35 +70,53 @@ class HelperTransport : public NetworkHelper {
   }
 
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
-    return Call(EncodeRequest(request), request.timeout);
+    return Call(EncodeRequest(request), request.timeout, HostOfUrl(request.url));
   }
 
   absl::StatusOr<std::string> SignAssertion(const AssertionSigningRequest& request) override {
-    absl::StatusOr<HttpResponse> signed_jwt = Call(EncodeSignRequest(request), kSignTimeout);
+    absl::StatusOr<HttpResponse> signed_jwt =
+        Call(EncodeSignRequest(request), kSignTimeout, "signing the client assertion");
     if (!signed_jwt.ok()) return signed_jwt.status();
     return std::move(signed_jwt->body);
   }
 
  private:
-  // Sends one message and waits for its result, for at most `timeout` plus a grace period.
-  absl::StatusOr<HttpResponse> Call(const std::string& message, absl::Duration timeout) {
+  // Sends one message and waits for its result, for at most `timeout` plus a grace period;
+  // `what` is what the wait is for, for on_wait_.
+  absl::StatusOr<HttpResponse> Call(const std::string& message, absl::Duration timeout,
+                                    absl::string_view what) {
     if (fd_ < 0) return absl::InternalError("the HTTPS helper already failed");
     if (!SendAll(fd_, message)) {
       return Broken(
           absl::UnavailableError(absl::StrCat("cannot send to it: ", std::strerror(errno))));
     }
-    const absl::Time deadline = absl::Now() + timeout + kGrace;
-    absl::StatusOr<absl::StatusOr<HttpResponse>> result = DecodeResult(
-        [&](char* buffer, size_t size) { return ReadExactly(buffer, size, deadline); });
+    const absl::Time started = absl::Now();
+    const absl::Time deadline = started + timeout + kGrace;
+    absl::Time next_report = started + kWaitReport;
+    absl::StatusOr<absl::StatusOr<HttpResponse>> result =
+        DecodeResult([&](char* buffer, size_t size) {
+          return ReadExactly(buffer, size, deadline, [&] {
+            if (!on_wait_) return deadline;
+            const absl::Time now = absl::Now();
+            if (now >= next_report) {
+              on_wait_(what, absl::Floor(now - started, absl::Seconds(1)));
+              next_report = now + kWaitReport;
+            }
+            return std::min(deadline, next_report);
+          });
+        });
     if (!result.ok()) return Broken(result.status());
     return *std::move(result);
   }
 
-  absl::Status ReadExactly(char* buffer, size_t size, absl::Time deadline) const {
+  // Reads `size` bytes by `deadline`; `tick` runs while waiting and says until when to wait
+  // before it runs again.
+  absl::Status ReadExactly(char* buffer, size_t size, absl::Time deadline,
+                           const std::function<absl::Time()>& tick) const {
     size_t done = 0;
     while (done < size) {
-      const int64_t wait_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-      if (wait_ms <= 0) return absl::DeadlineExceededError("it did not answer in time");
+      if (absl::Now() >= deadline) return absl::DeadlineExceededError("it did not answer in time");
+      const int64_t wait_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(tick() - absl::Now()));
       pollfd pfd{fd_, POLLIN, 0};
       const int ready = poll(&pfd, 1, static_cast<int>(std::min<int64_t>(wait_ms, INT_MAX)));
       if (ready < 0 && errno == EINTR) continue;
@@ -140,19 +151,38 @@ class HelperTransport : public NetworkHelper {
 
   pid_t pid_;
   int fd_;
+  std::function<void(absl::string_view, absl::Duration)> on_wait_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::string> LocateHttpHelper() {
-  std::string beside;
-  char self[PATH_MAX];
-  if (realpath("/proc/self/exe", self) != nullptr) {
-    const std::string exe(self);
-    beside = absl::StrCat(exe.substr(0, exe.rfind('/')), "/", kHttpHelperName);
-    if (IsExecutable(beside)) return beside;
+std::vector<std::string> ProxyVariables(const std::vector<std::string>& environment) {
+  // Reduced to what libcurl needs: nothing secret (AZURE_CLIENT_SECRET may be in ours)
+  // reaches the child.
+  std::vector<std::string> out;
+  for (const std::string& item : environment) {
+    for (const char* name : kPassedVariables) {
+      if (absl::StartsWith(item, absl::StrCat(name, "="))) out.push_back(item);
+    }
   }
-  const std::string installed = absl::StrCat(ACRCP_LIBEXECDIR, "/", kHttpHelperName);
+  return out;
+}
+
+absl::StatusOr<std::string> LocateHttpHelper() {
+  char self[PATH_MAX];
+  if (realpath("/proc/self/exe", self) == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot find the HTTPS helper ", kHttpHelperName,
+                     ": /proc/self/exe: ", std::strerror(errno), " (is /proc mounted?)"));
+  }
+  const std::string exe(self);
+  const std::string dir = exe.substr(0, exe.rfind('/'));
+  const std::string beside = absl::StrCat(dir, "/", kHttpHelperName);
+  if (IsExecutable(beside)) return beside;
+  const std::string installed =
+      std::filesystem::path(absl::StrCat(dir, "/", ACRCP_HELPER_FROM_PLUGIN, "/", kHttpHelperName))
+          .lexically_normal()
+          .string();
   if (IsExecutable(installed)) return installed;
   return absl::FailedPreconditionError(absl::StrCat(
       "cannot find the HTTPS helper ", kHttpHelperName, " at ", beside, " or ", installed,
@@ -171,7 +201,11 @@ absl::StatusOr<std::unique_ptr<NetworkHelper>> StartHelperTransport(
     args.push_back("--ca-bundle-file");
     args.push_back(options.ca_bundle_file);
   }
-  std::vector<std::string> env = HelperEnvironment();
+  std::vector<std::string> ours;
+  if (!options.proxy_environment) {
+    for (char** entry = environ; *entry != nullptr; ++entry) ours.emplace_back(*entry);
+  }
+  std::vector<std::string> env = ProxyVariables(options.proxy_environment.value_or(ours));
   std::vector<char*> argv = Pointers(args);
   std::vector<char*> envp = Pointers(env);
 
@@ -190,7 +224,7 @@ absl::StatusOr<std::unique_ptr<NetworkHelper>> StartHelperTransport(
         absl::StrCat("cannot start ", options.helper_path, ": ", std::strerror(error)));
   }
   log::Debug(2, absl::StrCat("started ", options.helper_path, " (pid ", pid, ")"));
-  return std::make_unique<HelperTransport>(pid, fds[0]);
+  return std::make_unique<HelperTransport>(pid, fds[0], options.on_wait);
 }
 
 }  // namespace acrcp

@@ -372,6 +372,24 @@ class ProxyFlowTest(KubeletFlowTest):
     def test_password_is_accepted_by_the_registry_token_endpoint(self):
         self.assert_password_accepted(self.assert_acr_response(self.invoke()))
 
+    def test_a_kubelet_config_written_for_the_upstream_plugin_works_unchanged(self):
+        """The `args` of kubernetes-sigs/cloud-provider-azure's example kubelet config: the
+        azure.json path as the argument, its mirror flag, klog flags."""
+        azure_json = self.write_config(self.config(
+            clientId=None, clientSecretFile=None, aadClientId=CLIENT, aadClientSecret=SECRET,
+            useManagedIdentityExtension=False, subscriptionId="00000000-1111-2222-3333-444444444444",
+            cloud="AzurePublicCloud"))
+        args = [str(azure_json), "--registry-mirror=mcr.microsoft.com:myacr.azurecr.io", "--v=2",
+                "--logtostderr", "--log-file", "/var/log/not-written.log"]
+        result = self.run_plugin(args, request(V1, "mcr.microsoft.com/oss/nginx"), self.setup_env())
+        response = self.assert_success(result)
+        self.assertEqual(sorted(response["auth"]), ["mcr.microsoft.com", "myacr.azurecr.io"])
+        self.assertEqual(response["auth"]["mcr.microsoft.com"], response["auth"]["myacr.azurecr.io"])
+        self.assertEqual([(r["endpoint"], r["host"], r["status"]) for r in self.fake.requests()],
+                         [("entra", "login.microsoftonline.com", 200),
+                          ("exchange", "myacr.azurecr.io", 200)])
+        self.assertFalse(Path("/var/log/not-written.log").exists())
+
     def test_non_acr_images_get_empty_auth_without_any_request(self):
         for image in ("docker.io/library/nginx", "myacr.azurecr.io.evil.test/x",
                       "evil.com/myacr.azurecr.io/x"):

@@ -1,18 +1,56 @@
-"""`check` and `setup k3s|kubeadm`, run as an operator would, against the fake services.
+"""`check` and `setup k3s|kubeadm [--remove]`, run as an operator would, against the fakes.
 
-setup works in a temporary --root, so the tests see exactly which files it creates.
+setup works in a temporary --root, so the tests see exactly which files it creates; K3s's
+own files (its unit, environment file and config drop-ins) are written into that root too.
 """
 
 import json
 import os
+import re
+import select
+import subprocess
+import time
 import unittest
 from pathlib import Path
 
-from harness import IntegrationTestCase, summary
+from harness import IntegrationTestCase, plugin_binary, plugin_env, summary
 
 REGISTRY = "myacr.azurecr.io"
 IMAGE = f"{REGISTRY}/team/app"
 K3S_DIR = Path("var/lib/rancher/credentialprovider")
+# An ECR provider as the AWS docs write one, with an operator's comment.
+ECR_CONFIG = """\
+apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  # ECR, for the images the build cluster pushes
+  - name: ecr-credential-provider
+    matchImages:
+      - "*.dkr.ecr.*.amazonaws.com"
+      - "*.dkr.ecr.*.amazonaws.com.cn"
+    defaultCacheDuration: "12h"
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+    env:
+      - name: AWS_PROFILE
+        value: pull
+"""
+
+
+def registered_providers(root, config=K3S_DIR / "config.yaml", bin_dir=K3S_DIR / "bin"):
+    """What the kubelet would register, as pkg/credentialprovider/plugin does at start-up:
+    for each provider name in the config, bin_dir/name must resolve to an executable.
+    Returns (names, the names whose binary is missing or dangling); ([], []) with no config,
+    which K3s then does not pass to the kubelet at all."""
+    path = root / config
+    if not path.exists():
+        return [], []
+    entries = re.findall(r"^( *)-\s*name:\s*\"?([\w.-]+)", path.read_text(), re.M)
+    # Providers are the list items least indented; deeper "- name:" lines are env entries.
+    outer = min((len(indent) for indent, _ in entries), default=0)
+    names = [name for indent, name in entries if len(indent) == outer]
+    missing = [name for name in names
+               if not os.access(os.path.realpath(root / bin_dir / name), os.X_OK)]
+    return names, missing
 
 
 class OperatorCommandTest(IntegrationTestCase):
@@ -159,6 +197,151 @@ class OperatorCommandTest(IntegrationTestCase):
         self.assertIn("--image-credential-provider-config=/etc/kubernetes/credential-provider.yaml",
                       result.stdout)
         self.assertIn("--image-credential-provider-bin-dir=", result.stdout)
+
+    # ------------------------------------------------------------ a node's whole life
+
+    def test_setup_keeps_other_providers_and_remove_gives_the_file_back(self):
+        root = self.new_dir("root-")
+        config = self.node_config(root)
+        (root / K3S_DIR / "bin").mkdir(parents=True)
+        (root / K3S_DIR / "config.yaml").write_text(ECR_CONFIG)
+        ecr = root / K3S_DIR / "bin/ecr-credential-provider"
+        ecr.write_text("#!/bin/sh\n")
+        ecr.chmod(0o755)
+        result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
+                                  "--image", IMAGE)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        merged = (root / K3S_DIR / "config.yaml").read_text()
+        self.assertTrue(merged.startswith(ECR_CONFIG), "the ECR entry is kept exactly")
+        self.assertEqual(registered_providers(root),
+                         (["ecr-credential-provider", "acr-credential-provider"], []))
+
+        removed = self.run_command("setup", "k3s", "--remove", "--root", str(root))
+        self.assertEqual(removed.returncode, 0, removed.stdout + removed.stderr)
+        self.assertEqual((root / K3S_DIR / "config.yaml").read_text(), ECR_CONFIG)
+        self.assertEqual(registered_providers(root), (["ecr-credential-provider"], []))
+        self.assertIn("restart K3s", removed.stdout)
+
+    def test_setup_reports_a_provider_matching_the_same_images(self):
+        root = self.new_dir("root-")
+        config = self.node_config(root)
+        (root / K3S_DIR).mkdir(parents=True)
+        other = ("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\n"
+                 "providers:\n- name: upstream-acr\n  matchImages: [\"*.azurecr.io\"]\n"
+                 "  defaultCacheDuration: 10m\n"
+                 "  apiVersion: credentialprovider.kubelet.k8s.io/v1\n")
+        (root / K3S_DIR / "config.yaml").write_text(other)
+        result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
+                                  "--image", IMAGE)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn('provider upstream-acr also matches images of *.azurecr.io (its pattern '
+                      '"*.azurecr.io")', result.stdout)
+        self.assertTrue((root / K3S_DIR / "config.yaml").read_text().startswith(other))
+
+    def test_dry_run_shows_the_change_as_a_diff(self):
+        root = self.new_dir("root-")
+        config = self.node_config(root)
+        (root / K3S_DIR).mkdir(parents=True)
+        (root / K3S_DIR / "config.yaml").write_text(ECR_CONFIG)
+        result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
+                                  "--image", IMAGE, "--dry-run")
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertIn(f"--- /{K3S_DIR}/config.yaml\n+++ /{K3S_DIR}/config.yaml\n@@ -11,3 +11,14 @@\n"
+                      "     env:\n", result.stdout)
+        self.assertIn("+  - name: acr-credential-provider\n", result.stdout)
+        self.assertNotIn("\n-", result.stdout.split("@@", 1)[1], "nothing of the operator's goes")
+        self.assertEqual((root / K3S_DIR / "config.yaml").read_text(), ECR_CONFIG)
+
+    def test_remove_leaves_the_kubelet_no_dangling_provider(self):
+        root = self.new_dir("root-")
+        config = self.node_config(root)
+        result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
+                                  "--image", IMAGE)
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertEqual(registered_providers(root), (["acr-credential-provider"], []))
+        removed = self.run_command("setup", "k3s", "--remove", "--root", str(root))
+        self.assertEqual(removed.returncode, 0, removed.stdout + removed.stderr)
+        self.assertEqual(registered_providers(root), ([], []))
+        self.assertEqual(self.files_under(root), ["etc/acr-credential-provider/config.json"])
+        self.assertFalse((root / K3S_DIR).exists())
+        again = self.run_command("setup", "k3s", "--remove", "--root", str(root))
+        self.assertEqual(again.returncode, 0)
+        self.assertIn("nothing of this program's was found to remove", again.stdout)
+
+    def k3s_node(self, root, env_lines, drop_in=None):
+        """K3s as its install script leaves it under `root`: an agent unit reading
+        k3s-agent.service.env, and optionally a config.yaml.d drop-in."""
+        unit = root / "etc/systemd/system/k3s-agent.service"
+        unit.parent.mkdir(parents=True, exist_ok=True)
+        unit.write_text("[Service]\nEnvironmentFile=-/etc/default/%N\n"
+                        "EnvironmentFile=-/etc/systemd/system/k3s-agent.service.env\n"
+                        "ExecStart=/usr/local/bin/k3s \\\n    agent \\\n")
+        (root / "etc/systemd/system/k3s-agent.service.env").write_text("\n".join(env_lines) + "\n")
+        if drop_in:
+            path = root / "etc/rancher/k3s/config.yaml.d/50-acr.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(drop_in)
+
+    def test_check_and_setup_use_k3s_environment_and_paths(self):
+        root = self.new_dir("root-")
+        config = self.node_config(root)
+        proxy = f"http://127.0.0.1:{self.fake.ports['proxy']}"
+        self.k3s_node(root, [f"HTTPS_PROXY={proxy}", "K3S_URL=https://10.0.0.1:6443"],
+                      "image-credential-provider-config: /etc/k3s/providers.yaml\n"
+                      "image-credential-provider-bin-dir: /opt/k3s/plugins\n")
+        # The shell has no proxy: only K3s's environment gets check to the registry.
+        shell = {"NO_PROXY": "*"}
+        result = self.run_plugin(["check", "--root", str(root), "--config", str(config),
+                                  "--image", IMAGE], b"", shell)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn(f"proxy: K3s's kubelet uses HTTPS_PROXY={proxy} (from "
+                      "/etc/systemd/system/k3s-agent.service.env)", result.stdout)
+        self.assertIn("warn  proxy: this shell has", result.stdout)
+        self.assertIn("K3s (k3s-agent.service): credential provider config /etc/k3s/providers.yaml "
+                      "(/etc/rancher/k3s/config.yaml.d/50-acr.yaml), plugins in /opt/k3s/plugins",
+                      result.stdout)
+        self.assertEqual(summary(self.fake.requests()), [("entra", 200), ("exchange", 200)])
+
+        result = self.run_plugin(["setup", "k3s", "--root", str(root), "--config", str(config),
+                                  "--image", IMAGE], b"", shell)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertTrue((root / "etc/k3s/providers.yaml").is_file())
+        self.assertTrue((root / "opt/k3s/plugins/acr-credential-provider").is_symlink())
+        self.assertFalse((root / K3S_DIR).exists(), "nothing where K3s does not look")
+        self.assertIn("systemctl restart k3s-agent", result.stdout)
+        self.assertEqual(registered_providers(root, "etc/k3s/providers.yaml", "opt/k3s/plugins"),
+                         (["acr-credential-provider"], []))
+
+    def test_check_prints_each_line_as_it_is_known(self):
+        self.fake.faults("entra", [{"delay_ms": 2500}])
+        process = subprocess.Popen(
+            [plugin_binary(), "check", "--config", str(self.node_config()), "--image", IMAGE],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=plugin_env({"HTTPS_PROXY": f"http://127.0.0.1:{self.fake.ports['proxy']}"}))
+        early = b""
+        deadline = time.monotonic() + 20
+        while b"waiting for login.microsoftonline.com" not in early and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 1)
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                early += chunk
+        self.assertIsNone(process.poll(), "the lines came while check was still working")
+        self.assertIn(b"  ok    node config ", early)
+        self.assertIn(b"waiting for login.microsoftonline.com (1 s)", early)
+        out, err = process.communicate(timeout=60)
+        self.assertEqual(process.returncode, 0, (early + out + err).decode())
+        self.assertIn(b"result: passed", early + out)
+
+    def test_a_json_typo_is_named_with_its_line_and_column(self):
+        path = self.write_config({"tenantId": self.tenant})
+        path.write_text(path.read_text().replace("\n}", ",\n}"))  # a trailing comma
+        result = self.run_command("check", "--config", str(path))
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(f"FAIL  node config {path}: line 3, column 1: syntax error while parsing "
+                      "object key - unexpected '}'; expected string literal", result.stdout)
+        self.assertIn("/usr/share/doc/acr-credential-provider/examples/config.json", result.stdout)
 
 
 if __name__ == "__main__":

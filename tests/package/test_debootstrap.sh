@@ -2,9 +2,11 @@
 # Installs the .deb into a fresh Debian 12 root made with debootstrap, so apt itself proves
 # the package's Depends. Inside that root it follows docs/k3s.md's node steps against the
 # project's fake Entra ID + ACR (running outside, reached through its CONNECT proxy on
-# 127.0.0.1): --version, `check`, one kubelet request, `setup k3s`. Then it removes the K3s
-# files as docs/upgrade-uninstall.md says, purges the package, and checks that only what
-# policy says stays is left: the secret file the operator created.
+# 127.0.0.1): --version, `check`, one kubelet request, `setup k3s` next to an ECR provider.
+# Then the node's life as docs/upgrade-uninstall.md tells it: an upgrade keeps everything,
+# `apt remove` takes the plugin out of K3s's config (the ECR provider stays, byte for byte)
+# so the kubelet finds no dangling provider, and after a second setup `apt purge` leaves
+# nothing of K3s's wiring and only what policy says stays: the files the operator created.
 #
 # Needs root (debootstrap, chroot, mounting /proc) and Debian's package mirror. Takes about
 # 2 minutes, most of it debootstrap; the base root is cached in build/ between runs.
@@ -94,22 +96,83 @@ answer=$(printf 'myacr.azurecr.io\n' | in_root docker-credential-acr get)
 assert a["ServerURL"]=="myacr.azurecr.io" and a["Username"]=="00000000-0000-0000-0000-000000000000" and a["Secret"]' "$answer" ||
   fail "unexpected docker-credential-acr answer: $answer"
 
-step "docs/k3s.md: setup k3s"
+step "docs/k3s.md: setup k3s, next to an ECR provider"
+k3s=$root/var/lib/rancher/credentialprovider
+mkdir -p "$k3s/bin"
+cat >"$k3s/config.yaml" <<'YAML'
+apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  # ECR for the build cluster
+  - name: ecr-credential-provider
+    matchImages: ["*.dkr.ecr.*.amazonaws.com"]
+    defaultCacheDuration: "12h"
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+YAML
+cp "$k3s/config.yaml" "$work/ecr-only.yaml"
+printf '#!/bin/sh\n' >"$k3s/bin/ecr-credential-provider" && chmod 755 "$k3s/bin/ecr-credential-provider"
 in_root acr-credential-provider setup k3s --image "$IMAGE" >"$work/setup.out" || { cat "$work/setup.out"; fail "setup"; }
-[ "$(readlink "$root/var/lib/rancher/credentialprovider/bin/acr-credential-provider")" = \
+[ "$(readlink "$k3s/bin/acr-credential-provider")" = \
   /usr/libexec/kubelet-image-credential-provider-plugins/acr-credential-provider ] || fail "bin link"
-grep -q "kind: CredentialProviderConfig" "$root/var/lib/rancher/credentialprovider/config.yaml" || fail "config.yaml"
 grep -q "systemctl restart k3s" "$work/setup.out" || fail "no restart hint"
 
-step "docs/upgrade-uninstall.md: remove the K3s files, purge"
-rm -r "$root/var/lib/rancher/credentialprovider"
+# What the kubelet checks at start (pkg/credentialprovider/plugin): every provider named in the
+# config has an executable in the bin dir. Prints the names; fails on a dangling one.
+registered() {
+  "$PY" - "$root" <<'PY'
+import os, re, sys
+root = sys.argv[1]
+config = root + "/var/lib/rancher/credentialprovider/config.yaml"
+if not os.path.exists(config):
+    sys.exit(0)  # K3s wires no provider at all
+names = re.findall(r"^  - name: ([\w.-]+)", open(config).read(), re.M)
+for name in names:
+    binary = root + "/var/lib/rancher/credentialprovider/bin/" + name
+    for _ in range(10):  # links resolve inside the root, as they would on the node
+        if not os.path.islink(binary):
+            break
+        target = os.readlink(binary)
+        binary = root + target if target.startswith("/") else os.path.join(os.path.dirname(binary), target)
+    if not os.access(binary, os.X_OK) or os.path.islink(binary):
+        sys.exit(f"dangling provider {name}: {binary}")
+print(" ".join(names))
+PY
+}
+[ "$(registered)" = "ecr-credential-provider acr-credential-provider" ] || fail "after setup: $(registered)"
+
+step "docs/upgrade-uninstall.md: an upgrade keeps everything"
+in_root env DEBIAN_FRONTEND=noninteractive dpkg -i "/tmp/$(basename "$deb")" >"$work/upgrade.log" 2>&1 ||
+  { tail -20 "$work/upgrade.log"; fail "upgrade"; }
+grep -q "taken out" "$work/upgrade.log" && fail "an upgrade took the plugin out"
+[ "$(registered)" = "ecr-credential-provider acr-credential-provider" ] || fail "after upgrade: $(registered)"
+
+step "docs/upgrade-uninstall.md: apt remove takes the plugin out of K3s, keeps ECR"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq acr-credential-provider >"$work/remove.log" 2>&1 ||
+  { tail -20 "$work/remove.log"; fail "remove"; }
+grep -q "acr-credential-provider: taken out of the k3s kubelet's credential provider config; restart K3s" \
+  "$work/remove.log" || { cat "$work/remove.log"; fail "no one-line restart note"; }
+[ "$(registered)" = "ecr-credential-provider" ] || fail "after remove: $(registered)"
+cmp -s "$k3s/config.yaml" "$work/ecr-only.yaml" || fail "the ECR config was not given back byte for byte"
+[ ! -e "$k3s/bin/acr-credential-provider" ] && [ ! -L "$k3s/bin/acr-credential-provider" ] || fail "link left"
+
+step "setup again, alone, then apt purge leaves no K3s wiring"
+rm -r "$k3s"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "/tmp/$(basename "$deb")" >"$work/apt.log" 2>&1 ||
+  { tail -20 "$work/apt.log"; fail "reinstall"; }
+in_root acr-credential-provider setup k3s --image "$IMAGE" >"$work/setup.out" || { cat "$work/setup.out"; fail "setup"; }
+printf '%s\n' "$request" | in_root \
+  /usr/libexec/kubelet-image-credential-provider-plugins/acr-credential-provider \
+  --config /etc/acr-credential-provider/config.json >/dev/null || fail "a request before purge"
+[ -d "$root/run/acr-credential-provider" ] || fail "no token cache to remove"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq acr-credential-provider >"$work/purge.log" 2>&1 ||
   { tail -20 "$work/purge.log"; fail "purge"; }
+[ -z "$(registered)" ] || fail "after purge: $(registered)"
 for gone in /usr/bin/acr-credential-provider /usr/bin/docker-credential-acr \
             /usr/libexec/acr-credential-provider \
             /usr/libexec/kubelet-image-credential-provider-plugins/acr-credential-provider \
             /etc/acr-credential-provider/config.json /usr/share/doc/acr-credential-provider \
-            /usr/share/man/man8/acr-credential-provider.8.gz; do
+            /usr/share/man/man8/acr-credential-provider.8.gz /var/lib/rancher/credentialprovider \
+            /run/acr-credential-provider; do
   [ ! -e "$root$gone" ] || fail "purge left $gone"
 done
 left=$(cd "$root/etc/acr-credential-provider" && ls)

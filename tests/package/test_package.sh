@@ -60,8 +60,16 @@ same "deb modes of the config directory and template" \
   "$(dpkg-deb -c "$deb" | awk '$6 ~ /^\.\/etc\/acr/ {print $1, $2, $6}')"
 same "deb conffiles" "/etc/acr-credential-provider/config.json" \
   "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)"
-same "deb control members (no maintainer scripts)" "conffiles control md5sums" \
+same "deb control members (maintainer scripts: prerm, postrm)" \
+  "conffiles control md5sums postrm prerm" \
   "$(dpkg-deb --ctrl-tarfile "$deb" | tar -t | sed -n 's#^\./##p' | grep . | sorted | xargs)"
+# On removal (not upgrade) the plugin is taken out of the kubelets first; purge or remove
+# deletes the token cache. The same bodies as the rpm's scriptlets below.
+prerm=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./prerm)
+grep -q '^  remove|deconfigure)$' <<<"$prerm" && grep -q 'setup "$target" --remove' <<<"$prerm" ||
+  fail "deb prerm does not take the plugin out on remove"
+same "deb maintainer scripts are executable" "-rwxr-xr-x -rwxr-xr-x" \
+  "$(dpkg-deb --ctrl-tarfile "$deb" | tar -tv ./prerm ./postrm | awk '{print $1}' | xargs)"
 same "deb version" "$version-$revision" "$(dpkg-deb -f "$deb" Version)"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "   Depends: $depends"
@@ -99,7 +107,11 @@ same "rpm owned directories" "/etc/acr-credential-provider drwx------
 same "rpm config file: 0600 root, %config(noreplace)" \
   "/etc/acr-credential-provider/config.json -rw------- root root cn" \
   "$(rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILEFLAGS:fflags}\n]' "$rpm" | grep ' [^ ]*c[^ ]*$')"
-same "rpm scripts (none)" "" "$(rpm -qp --scripts "$rpm")"
+rpm_scripts=$(rpm -qp --scripts "$rpm")
+same "rpm scriptlets" "preuninstall scriptlet (using /bin/sh):
+postuninstall scriptlet (using /bin/sh):" "$(grep 'scriptlet' <<<"$rpm_scripts")"
+grep -q 'setup "$target" --remove' <<<"$rpm_scripts" && grep -q 'if \[ "$1" -eq 0 \]' <<<"$rpm_scripts" ||
+  fail "rpm %preun does not take the plugin out on erase"
 same "rpm version" "$version-$revision" "$(rpm -qp --qf '%{VERSION}-%{RELEASE}' "$rpm")"
 same "rpm provides" "$name = $version-$revision
 $name(x86-64) = $version-$revision
@@ -169,10 +181,12 @@ fi
 if grep -q 'GLIBCXX_\|CXXABI_' <(objdump -T "$helper"); then
   fail "helper has dynamic libstdc++ symbols"
 fi
-if grep -qx "/usr/libexec/$name" <(strings "$plugin"); then
-  pass "plugin looks for its helper in /usr/libexec/$name"
+# The plugin looks for its helper relative to its own directory (plugin/CMakeLists.txt).
+if grep -qx "../$name" <(strings "$plugin") &&
+   [ -x "$(dirname "$plugin")/../$name/$name-http" ]; then
+  pass "plugin finds its helper at ../$name/ relative to itself"
 else
-  fail "plugin's compiled-in helper directory is not /usr/libexec/$name (configure with CMAKE_INSTALL_PREFIX=/usr)"
+  fail "the helper is not at ../$name/$name-http relative to the plugin, where the plugin looks"
 fi
 same "plugin --version" "$name $version" "$("$plugin" --version)"
 same "/usr/bin link resolves to the plugin" "$plugin" "$(readlink -f "$work/deb-root/usr/bin/$name")"

@@ -1,7 +1,10 @@
 #include "plugin/cli/check.h"
 
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -17,7 +20,7 @@ using ::testing::HasSubstr;
 class CheckTest : public ProviderTest {
  protected:
   CheckReport Check(const std::string& image) {
-    return RunChecks({config_, image, EnvFrom({})}, env_);
+    return RunChecks({config_, image, EnvFrom({}), std::nullopt, {}}, env_);
   }
   void PushRefresh(absl::Duration lifetime) {
     PushEntraSuccess();
@@ -73,6 +76,47 @@ TEST_F(CheckTest, RegistryThatGetsNoTokenFailsWithoutARequest) {
   EXPECT_FALSE(report.Passed());
   EXPECT_THAT(report.lines.back().text, HasSubstr("is not an ACR login server"));
   EXPECT_EQ(transports_made_, 0);
+}
+
+// Each line reaches the operator as soon as it is known, not when the last check is done.
+TEST_F(CheckTest, EveryLineIsPassedOnAsItIsKnown) {
+  PushRefresh(absl::Hours(3));
+  std::vector<std::string> seen;
+  size_t requests_when_signed_in = 0;
+  const CheckReport report =
+      RunChecks({config_, "myacr.azurecr.io/app", EnvFrom({}), std::nullopt, {"--logtostderr"}},
+                env_, [&](const CheckLine& line) {
+                  seen.push_back(line.text);
+                  if (absl::StartsWith(line.text, "Entra ID: signed in")) {
+                    requests_when_signed_in = transport_.sent.size();
+                  }
+                });
+  ASSERT_EQ(seen.size(), report.lines.size());
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], report.lines[i].text);
+  EXPECT_EQ(requests_when_signed_in, 1u) << "reported before the exchange was sent";
+  EXPECT_THAT(report.ToString(), HasSubstr("ignored the upstream plugin's logging flags "
+                                           "--logtostderr"));
+}
+
+// With K3s installed, its kubelet's environment is what counts, not the operator's shell.
+TEST_F(CheckTest, K3sEnvironmentIsWhatCounts) {
+  K3sNode k3s;
+  k3s.installed = true;
+  k3s.unit = "k3s-agent";
+  k3s.provider_config = {"/etc/p.yaml", "/etc/rancher/k3s/config.yaml"};
+  k3s.provider_bin_dir = {"/opt/bin", "K3s's default"};
+  k3s.environment["HTTPS_PROXY"] = {"http://user:pw@proxy.corp:3128",
+                                    "/etc/systemd/system/k3s-agent.service.env"};
+  PushEntraSuccess();
+  const CheckReport report =
+      RunChecks({config_, "", EnvFrom({{"HTTPS_PROXY", "http://other:8080"}}), k3s, {}}, env_);
+  const std::string text = report.ToString();
+  EXPECT_THAT(text, HasSubstr("K3s (k3s-agent.service): credential provider config /etc/p.yaml "
+                              "(/etc/rancher/k3s/config.yaml), plugins in /opt/bin"));
+  EXPECT_THAT(text, HasSubstr("proxy: K3s's kubelet uses HTTPS_PROXY=http://***@proxy.corp:3128 "
+                              "(from /etc/systemd/system/k3s-agent.service.env)"));
+  EXPECT_THAT(text, HasSubstr("warn  proxy: this shell has HTTPS_PROXY=http://other:8080"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("user:pw")));
 }
 
 }  // namespace

@@ -102,5 +102,52 @@ TEST(CommandLineTest, MistakesAreNamed) {
   }
 }
 
+TEST(CommandLineTest, SetupRemoveNeedsNoImage) {
+  absl::StatusOr<CommandLine> cl = Parse({"setup", "k3s", "--remove", "--dry-run"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_TRUE(cl->remove);
+  EXPECT_TRUE(cl->dry_run);
+  EXPECT_EQ(cl->setup_target, "k3s");
+  EXPECT_FALSE(Parse({"setup", "k3s", "--remove", "--image", "a.azurecr.io/x"}).ok());
+  EXPECT_FALSE(Parse({"check", "--remove"}).ok()) << "--remove belongs to setup";
+}
+
+// A kubelet config written for kubernetes-sigs/cloud-provider-azure's plugin works unchanged.
+TEST(CommandLineTest, UpstreamPluginArgumentsAreAccepted) {
+  absl::StatusOr<CommandLine> cl = Parse(
+      {"/etc/kubernetes/azure.json", "--registry-mirror=mcr.microsoft.com:myacr.azurecr.io", "-r",
+       "registry.local:5000=myacr.azurecr.io,quay.io:other.azurecr.io", "--v=2", "--logtostderr",
+       "--log-dir", "/var/log/x", "--alsologtostderr=false", "--vmodule=x=1"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->config_path, "/etc/kubernetes/azure.json");
+  EXPECT_EQ(cl->verbosity, 2);
+  EXPECT_EQ(cl->registry_mirrors, (std::vector<std::pair<std::string, std::string>>{
+                                      {"mcr.microsoft.com", "myacr.azurecr.io"},
+                                      {"registry.local:5000", "myacr.azurecr.io"},
+                                      {"quay.io", "other.azurecr.io"}}));
+  EXPECT_EQ(cl->ignored_flags, (std::vector<std::string>{"--logtostderr", "--log-dir",
+                                                         "--alsologtostderr", "--vmodule"}));
+}
+
+TEST(CommandLineTest, RegistryMirrorPairsMayHavePorts) {
+  absl::StatusOr<CommandLine> cl = Parse({"--registry-mirror", "reg.local:5000:myacr.azurecr.io"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->registry_mirrors[0],
+            std::make_pair(std::string("reg.local:5000"), std::string("myacr.azurecr.io")));
+  for (const char* bad :
+       {"mcr.microsoft.com", "a:1:2", "https://mcr.microsoft.com:x.azurecr.io", ","}) {
+    absl::StatusOr<CommandLine> refused = Parse({"--registry-mirror", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("--registry-mirror")) << bad;
+  }
+  EXPECT_THAT(std::string(Parse({"-r", "a:1:2"}).status().message()),
+              HasSubstr("can be read as a -> 1:2 or as a:1 -> 2"));
+}
+
+TEST(CommandLineTest, UnknownFlagsAreStillRefused) {
+  EXPECT_THAT(std::string(Parse({"--ib-sni-name=x"}).status().message()),
+              HasSubstr("unknown flag '--ib-sni-name'"));
+}
+
 }  // namespace
 }  // namespace acrcp

@@ -1,12 +1,16 @@
 #include "plugin/cli/setup.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/base/yaml.h"
 #include "tests/unit/test_util.h"
 
 namespace acrcp {
@@ -15,6 +19,10 @@ namespace {
 using ::acrcp::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+constexpr char kConfigPath[] = "/etc/acr/config.json";
+constexpr char kK3sConfig[] = "/var/lib/rancher/credentialprovider/config.yaml";
+constexpr char kK3sLink[] = "/var/lib/rancher/credentialprovider/bin/acr-credential-provider";
 
 NodeConfig Config() {
   NodeConfig config;
@@ -31,8 +39,33 @@ std::string Read(const std::string& path) {
   return out.str();
 }
 
-TEST(SetupTest, MatchImagesCoverTheCloudRegistriesAndMirrors) {
-  const std::string yaml = CredentialProviderConfigYaml(Config(), "/etc/acr/config.json");
+class SetupTest : public ::testing::Test {
+ protected:
+  SetupRequest Request(const std::string& target) {
+    SetupRequest request;
+    request.target = target;
+    request.root = root_.path();
+    request.plugin_path = plugin_;
+    request.k3s.provider_config = {kK3sConfig, "K3s's default"};
+    request.k3s.provider_bin_dir = {"/var/lib/rancher/credentialprovider/bin", "K3s's default"};
+    return request;
+  }
+  std::string Apply(const absl::StatusOr<SetupPlan>& plan, bool dry_run = false) {
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    std::string log;
+    EXPECT_TRUE(ApplySetup(*plan, root_.path(), dry_run, absl::FromUnixSeconds(0), log).ok())
+        << log;
+    return log;
+  }
+  std::string Path(const std::string& on_node) const { return root_.path() + on_node; }
+
+  TempDir root_;
+  TempDir elsewhere_;
+  const std::string plugin_ = elsewhere_.WriteFile("acr-credential-provider", "#!\n", 0755);
+};
+
+TEST_F(SetupTest, MatchImagesCoverTheCloudRegistriesAndMirrors) {
+  const std::string yaml = NewProviderConfig(ProviderEntryFor(Config(), kConfigPath));
   for (const char* pattern : {"\"*.azurecr.cn\"", "\"*.*.geo.azurecr.cn\"",
                               "\"registry.contoso.com:5000\"", "\"mcr.microsoft.com\""}) {
     EXPECT_THAT(yaml, HasSubstr(absl::StrCat("      - ", pattern, "\n")));
@@ -41,43 +74,120 @@ TEST(SetupTest, MatchImagesCoverTheCloudRegistriesAndMirrors) {
   EXPECT_THAT(yaml, HasSubstr("      - \"--config\"\n      - \"/etc/acr/config.json\"\n"));
 }
 
-TEST(SetupTest, K3sPlanLinksTheBinaryAndWritesTheConfig) {
-  const SetupPlan plan = PlanSetup("k3s", Config(), "/etc/acr/config.json", "/usr/libexec/p/acp");
-  ASSERT_EQ(plan.files.size(), 2u);
-  EXPECT_EQ(plan.files[0].path, "/var/lib/rancher/credentialprovider/bin/acr-credential-provider");
-  EXPECT_EQ(plan.files[0].link_to, "/usr/libexec/p/acp");
-  EXPECT_EQ(plan.files[1].path, "/var/lib/rancher/credentialprovider/config.yaml");
-  EXPECT_THAT(plan.next_step, HasSubstr("systemctl restart k3s"));
+TEST_F(SetupTest, K3sLinksTheBinaryAndWritesTheConfig) {
+  absl::StatusOr<SetupPlan> plan = PlanSetup(Request("k3s"), Config(), kConfigPath);
+  const std::string log = Apply(plan);
+  EXPECT_EQ(std::filesystem::read_symlink(Path(kK3sLink)).string(), plugin_);
+  EXPECT_EQ(Read(Path(kK3sConfig)), NewProviderConfig(ProviderEntryFor(Config(), kConfigPath)));
+  EXPECT_THAT(log, HasSubstr("reads its credential provider config from " +
+                             std::string(kK3sConfig) + " (K3s's default)"));
+  EXPECT_THAT(plan->next_step, HasSubstr("systemctl restart k3s"));
 }
 
-TEST(SetupTest, ApplyIsIdempotentAndBacksUpWhatItReplaces) {
-  TempDir root;
-  const SetupPlan plan = PlanSetup("kubeadm", Config(), "/etc/acr/config.json", "/usr/lib/x/p");
-  std::string log;
-  ASSERT_TRUE(ApplySetup(plan, root.path(), false, absl::FromUnixSeconds(0), log).ok()) << log;
-  const std::string path = root.path() + "/etc/kubernetes/credential-provider.yaml";
-  EXPECT_EQ(Read(path), plan.files[0].content);
-  EXPECT_THAT(plan.next_step, HasSubstr("--image-credential-provider-bin-dir=/usr/lib/x"));
+TEST_F(SetupTest, ApplyIsIdempotentAndKeepsACopyOfWhatItChanges) {
+  const std::string path = Path(kKubeadmProviderConfig);
+  absl::StatusOr<SetupPlan> plan = PlanSetup(Request("kubeadm"), Config(), kConfigPath);
+  Apply(plan);
+  const std::string first = Read(path);
+  EXPECT_EQ(first, NewProviderConfig(ProviderEntryFor(Config(), kConfigPath)));
+  EXPECT_THAT(plan->next_step,
+              HasSubstr("--image-credential-provider-bin-dir=" + elsewhere_.path()));
 
-  log.clear();
-  ASSERT_TRUE(ApplySetup(plan, root.path(), false, absl::FromUnixSeconds(0), log).ok());
-  EXPECT_THAT(log, HasSubstr("unchanged " + path));
+  EXPECT_THAT(Apply(PlanSetup(Request("kubeadm"), Config(), kConfigPath)),
+              HasSubstr("unchanged " + path));
 
-  std::ofstream(path, std::ios::trunc) << "edited by hand\n";
-  log.clear();
-  ASSERT_TRUE(ApplySetup(plan, root.path(), false, absl::FromUnixSeconds(0), log).ok());
-  EXPECT_EQ(Read(path + ".bak-19700101T000000Z"), "edited by hand\n");
-  EXPECT_EQ(Read(path), plan.files[0].content);
+  NodeConfig other = Config();
+  other.registries = {"registry.fabrikam.com"};
+  Apply(PlanSetup(Request("kubeadm"), other, kConfigPath));
+  EXPECT_EQ(Read(path + ".bak-19700101T000000Z"), first);
+  EXPECT_THAT(Read(path), HasSubstr("registry.fabrikam.com"));
 }
 
-TEST(SetupTest, DryRunWritesNothing) {
-  TempDir root;
-  const SetupPlan plan = PlanSetup("k3s", Config(), "/etc/acr/config.json", "/usr/lib/x/p");
-  std::string log;
-  ASSERT_TRUE(ApplySetup(plan, root.path(), true, absl::FromUnixSeconds(0), log).ok());
+TEST_F(SetupTest, DryRunWritesNothingAndShowsTheDiff) {
+  const std::string log = Apply(PlanSetup(Request("k3s"), Config(), kConfigPath), true);
   EXPECT_THAT(log, HasSubstr("would link"));
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("--- /dev/null\n+++ ", kK3sConfig, "\n@@ -0,0 +1,")));
+  EXPECT_THAT(log, HasSubstr("+kind: CredentialProviderConfig\n"));
   EXPECT_THAT(log, HasSubstr("dry run: nothing was changed"));
-  EXPECT_TRUE(std::filesystem::is_empty(root.path()));
+  EXPECT_TRUE(std::filesystem::is_empty(root_.path()));
+}
+
+TEST_F(SetupTest, UsesThePathsK3sUses) {
+  SetupRequest request = Request("k3s");
+  request.k3s.provider_config = {"/etc/k3s-providers.yaml", "/etc/rancher/k3s/config.yaml"};
+  request.k3s.provider_bin_dir = {"/opt/k3s-plugins", "/etc/rancher/k3s/config.yaml.d/a.yaml"};
+  const std::string log = Apply(PlanSetup(request, Config(), kConfigPath));
+  EXPECT_TRUE(std::filesystem::exists(Path("/etc/k3s-providers.yaml")));
+  EXPECT_TRUE(std::filesystem::is_symlink(Path("/opt/k3s-plugins/acr-credential-provider")));
+  EXPECT_FALSE(std::filesystem::exists(Path("/var/lib/rancher")));
+  EXPECT_THAT(log, HasSubstr("from /etc/k3s-providers.yaml (/etc/rancher/k3s/config.yaml) and "
+                             "plugins from /opt/k3s-plugins (/etc/rancher/k3s/config.yaml.d/"
+                             "a.yaml)"));
+}
+
+TEST_F(SetupTest, RemoveRestoresTheNodeAsItWasBeforeSetup) {
+  Apply(PlanSetup(Request("k3s"), Config(), kConfigPath));
+  const std::string log = Apply(PlanRemove(Request("k3s")));
+  EXPECT_THAT(log, HasSubstr("remove " + Path(kK3sLink)));
+  EXPECT_FALSE(std::filesystem::exists(Path("/var/lib/rancher/credentialprovider")))
+      << "setup made the directory, its link and its config: all go";
+  EXPECT_TRUE(std::filesystem::is_directory(Path("/var/lib/rancher")));
+
+  EXPECT_THAT(Apply(PlanRemove(Request("k3s"))), HasSubstr("nothing of this program's"));
+}
+
+TEST_F(SetupTest, RemoveKeepsOtherProviders) {
+  const std::string ecr =
+      "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n"
+      "  - name: ecr-credential-provider\n    matchImages: [\"*.dkr.ecr.*.amazonaws.com\"]\n"
+      "    defaultCacheDuration: 12h\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n";
+  std::filesystem::create_directories(Path("/var/lib/rancher/credentialprovider/bin"));
+  std::ofstream(Path(kK3sConfig)) << ecr;
+  std::ofstream(Path("/var/lib/rancher/credentialprovider/bin/ecr-credential-provider")) << "x";
+
+  Apply(PlanSetup(Request("k3s"), Config(), kConfigPath));
+  absl::StatusOr<YamlNode> both = ParseYaml(Read(Path(kK3sConfig)));
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->Find("providers")->items.size(), 2u);
+
+  Apply(PlanRemove(Request("k3s")));
+  EXPECT_EQ(Read(Path(kK3sConfig)), ecr) << "the operator's file, byte for byte";
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(Path(kK3sLink))));
+  EXPECT_TRUE(std::filesystem::exists(
+      Path("/var/lib/rancher/credentialprovider/bin/ecr-credential-provider")));
+}
+
+TEST_F(SetupTest, RemoveLeavesALinkToAnotherProgramAlone) {
+  Apply(PlanSetup(Request("k3s"), Config(), kConfigPath));
+  const std::string other = elsewhere_.WriteFile("other-copy", "#!\n", 0755);
+  ASSERT_EQ(unlink(Path(kK3sLink).c_str()), 0);
+  ASSERT_EQ(symlink(other.c_str(), Path(kK3sLink).c_str()), 0);
+  const std::string config = Read(Path(kK3sConfig));
+  const std::string log = Apply(PlanRemove(Request("k3s")));
+  EXPECT_THAT(log, HasSubstr("not a link to this program"));
+  EXPECT_EQ(std::filesystem::read_symlink(Path(kK3sLink)).string(), other);
+  EXPECT_EQ(Read(Path(kK3sConfig)), config);
+}
+
+TEST_F(SetupTest, KubeadmRemoveNamesTheFlagsThatMustGo) {
+  Apply(PlanSetup(Request("kubeadm"), Config(), kConfigPath));
+  std::filesystem::create_directories(Path("/etc/default"));
+  std::ofstream(Path("/etc/default/kubelet"))
+      << "KUBELET_EXTRA_ARGS=--image-credential-provider-config=" << kKubeadmProviderConfig
+      << " --image-credential-provider-bin-dir=/usr/libexec/x\n";
+  absl::StatusOr<SetupPlan> plan = PlanRemove(Request("kubeadm"));
+  Apply(plan);
+  EXPECT_FALSE(std::filesystem::exists(Path(kKubeadmProviderConfig)));
+  EXPECT_THAT(plan->next_step, HasSubstr("from /etc/default/kubelet before the kubelet restarts"));
+}
+
+TEST_F(SetupTest, AnUneditableConfigIsRefusedWithTheLine) {
+  std::filesystem::create_directories(Path("/var/lib/rancher/credentialprovider"));
+  std::ofstream(Path(kK3sConfig)) << "providers: {\n";
+  absl::StatusOr<SetupPlan> plan = PlanSetup(Request("k3s"), Config(), kConfigPath);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(std::string(plan.status().message()), HasSubstr(kK3sConfig));
+  EXPECT_THAT(std::string(plan.status().message()), HasSubstr("line "));
 }
 
 }  // namespace

@@ -292,7 +292,8 @@ TEST_P(ConfigErrorTest, NamesTheFileAndTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, ConfigErrorTest,
     ::testing::Values(
-        ConfigError{"not json", "not a JSON object"}, ConfigError{"[]", "not a JSON object"},
+        ConfigError{"not json", "line 1, column 2: syntax error"},
+        ConfigError{"[]", "not a JSON object"},
         ConfigError{Minimal(R"(,"tenantid2":"x")"), "unknown key 'tenantid2'"},
         ConfigError{Minimal(R"(,"TENANTID":"x")"), "'tenantId' appears twice"},
         ConfigError{R"({"clientId":"11111111-2222-3333-4444-555555555555",
@@ -387,6 +388,34 @@ INSTANTIATE_TEST_SUITE_P(
             "key 'aadClientCertPath' is not supported (use clientCertificateFile with a PEM file"},
         ConfigError{Minimal(R"(,"aadFederatedTokenFile":"/t")"),
                     "key 'aadFederatedTokenFile' is not supported (use federatedTokenFile)"}));
+
+// A typo names the line and column and what was expected, and points at the installed example.
+TEST(NodeConfigTest, JsonSyntaxErrorsNameLineAndColumn) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"{\n  \"tenantId\": \"t.example\",\n}\n",
+       "line 3, column 1: syntax error while parsing object key - unexpected '}'; expected string "
+       "literal"},
+      {"{\n  \"tenantId\": \"t.example\"\n  \"clientId\": \"x\"\n}\n",
+       "line 3, column 12: syntax error while parsing object - unexpected string literal; expected "
+       "'}'"},
+      {"{'tenantId': 't.example'}", "line 1, column 2: syntax error while parsing object key"},
+  };
+  for (const auto& [json, message] : cases) {
+    absl::StatusOr<NodeConfig> config = Parse(json);
+    ASSERT_FALSE(config.ok()) << json;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr(message)) << json;
+    EXPECT_THAT(config.status().message(),
+                HasSubstr("/usr/share/doc/acr-credential-provider/examples/config.json"));
+  }
+}
+
+TEST(NodeConfigTest, JsonSyntaxErrorsNeverQuoteTheText) {
+  absl::StatusOr<NodeConfig> config = Parse(R"({"aadClientSecret": "Sup3r-secret-value-9876" x})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("line 1, column"));
+  EXPECT_THAT(config.status().message(), ::testing::Not(HasSubstr("Sup3r")));
+}
 
 TEST(LoadNodeConfigTest, RefusesAConfigOthersCanWrite) {
   TempDir dir;

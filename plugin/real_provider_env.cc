@@ -1,0 +1,34 @@
+#include "plugin/real_provider_env.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "plugin/base/clock.h"
+#include "plugin/cache/file_token_cache.h"
+#include "plugin/net/helper_transport.h"
+#include "plugin/net/retry.h"
+
+namespace acrcp {
+
+RealProviderEnv::RealProviderEnv(const NodeConfig& config, const std::string& cache_dir,
+                                 HelperSettings helper)
+    : cache_(cache_dir.empty() ? NewNullTokenCache() : OpenFileTokenCache(cache_dir, RealClock())) {
+  env_.clock = &RealClock();
+  env_.cache = cache_.get();
+  env_.jitter = RandomJitter();
+  env_.start_helper = [ca_bundle = config.ca_bundle_file,
+                       helper =
+                           std::move(helper)]() -> absl::StatusOr<std::unique_ptr<NetworkHelper>> {
+    absl::StatusOr<std::string> path = LocateHttpHelper();
+    if (!path.ok()) return path.status();
+    HelperTransportOptions options;
+    options.helper_path = *path;
+    options.ca_bundle_file = ca_bundle;
+    options.proxy_environment = helper.proxy_environment;
+    options.on_wait = helper.on_wait;
+    return StartHelperTransport(options);
+  };
+}
+
+}  // namespace acrcp
