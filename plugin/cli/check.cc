@@ -1,6 +1,8 @@
 #include "plugin/cli/check.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -22,9 +25,12 @@
 #include "plugin/base/log.h"
 #include "plugin/base/secure_file.h"
 #include "plugin/base/version.h"
+#include "plugin/cli/kubelet_node.h"
+#include "plugin/cli/setup.h"
 #include "plugin/identity/identity_factory.h"
 #include "plugin/identity/managed_identity.h"
 #include "plugin/kubelet/go_duration.h"
+#include "plugin/kubelet/match_images.h"
 
 namespace acrcp {
 namespace {
@@ -143,6 +149,29 @@ std::string Permissions(const std::string& path) {
   return absl::StrFormat(" (owner uid %d, mode %04o)", st.st_uid, st.st_mode & 07777);
 }
 
+std::string OnRoot(const std::string& root, const std::string& path) {
+  return root == "/" ? path : absl::StrCat(root, path);
+}
+
+// The image as the kubelet names it to providers: without tag or digest.
+std::string ImageWithoutTag(absl::string_view image) {
+  absl::string_view rest = image.substr(0, image.find('@'));
+  const size_t slash = rest.rfind('/');
+  const size_t colon = rest.rfind(':');
+  if (colon != absl::string_view::npos && (slash == absl::string_view::npos || colon > slash)) {
+    rest = rest.substr(0, colon);
+  }
+  return std::string(rest);
+}
+
+// A matchImages pattern for the image's registry: its first label replaced by '*', so the
+// pattern serves every registry with the same shape (same label count, same port).
+std::string PatternFor(absl::string_view image) {
+  const std::string registry = RegistryOfImage(image);
+  const size_t dot = registry.find('.');
+  return dot == std::string::npos ? registry : absl::StrCat("*", registry.substr(dot));
+}
+
 class Checker : public RefreshObserver {
  public:
   Checker(const CheckInputs& inputs, const ProviderEnv& env,
@@ -192,6 +221,7 @@ class Checker : public RefreshObserver {
     }
     const CheckLine cache = CacheLine(config->cache_dir);
     Add(cache.kind, cache.text);
+    KubeletLines();
 
     if (std::holds_alternative<NoCredential>(identity.credential)) {
       Add(CheckLine::Kind::kWarning,
@@ -259,6 +289,120 @@ class Checker : public RefreshObserver {
                      ": credential provider config ", k3s.provider_config.value, " (",
                      k3s.provider_config.origin, "), plugins in ", k3s.provider_bin_dir.value, " (",
                      k3s.provider_bin_dir.origin, ")"));
+  }
+
+  // The kubelet's side, as strictly as the kubelet checks it when it starts. Failures here
+  // do not stop the network checks below: both are worth knowing at once.
+  void KubeletLines() {
+    if (!inputs_.kubelet) return;
+    const KubeletSide& side = *inputs_.kubelet;
+    if (side.config_path.empty()) {
+      Add(CheckLine::Kind::kWarning,
+          absl::StrCat("kubelet: no credential provider config found (K3s is not installed here "
+                       "and ",
+                       kKubeadmProviderConfig,
+                       " does not exist); check one with --kubelet-config FILE|DIR --bin-dir DIR"));
+      return;
+    }
+    if (side.version) {
+      Add(CheckLine::Kind::kOk,
+          absl::StrCat("kubelet: ", side.version->text, " (", side.version_source, ")"));
+    } else {
+      Add(CheckLine::Kind::kWarning,
+          "kubelet: version unknown (neither k3s --version nor kubelet --version answered here), "
+          "so rules that depend on it are warnings");
+    }
+    const std::string config = OnRoot(side.root, side.config_path);
+    const std::string bin = OnRoot(side.root, side.bin_dir);
+    struct stat st {};
+    const bool config_exists = stat(config.c_str(), &st) == 0;
+    const bool config_is_dir = config_exists && S_ISDIR(st.st_mode);
+    const bool bin_is_dir = stat(bin.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (!config_exists) {
+      // Not wired yet (check runs before setup): nothing breaks, nothing pulls through it.
+      Add(CheckLine::Kind::kWarning,
+          absl::StrCat("kubelet: ", side.config_path,
+                       " does not exist, so the kubelet does not run this plugin yet (run: "
+                       "acr-credential-provider setup ",
+                       side.k3s ? "k3s" : "kubeadm", " --image IMAGE)"));
+      return;
+    }
+    if (side.k3s && (config_is_dir || !bin_is_dir)) {
+      Add(CheckLine::Kind::kFail,
+          absl::StrCat(
+              "kubelet: K3s passes a credential provider to its kubelet only if ", side.config_path,
+              " is a file and ", side.bin_dir, " a directory when it starts; ",
+              config_is_dir ? "the config is a directory" : "the bin directory does not exist",
+              " (run: acr-credential-provider setup k3s --image IMAGE)"));
+      return;
+    }
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> files =
+        ReadProviderConfig(side.root, side.config_path);
+    if (!files.ok()) {
+      Add(CheckLine::Kind::kFail,
+          absl::StrCat("kubelet: cannot read its credential provider config ",
+                       files.status().message()));
+      return;
+    }
+    const ProviderConfigCheck decoded = CheckProviderConfig(*files, side.version);
+    for (const std::string& error : decoded.errors) {
+      Add(CheckLine::Kind::kFail, absl::StrCat("kubelet: would not start: ", error));
+    }
+    for (const std::string& warning : decoded.warnings) {
+      Add(CheckLine::Kind::kWarning, absl::StrCat("kubelet: ", warning));
+    }
+    if (decoded.errors.empty()) {
+      std::vector<std::string> names;
+      for (const CheckedProvider& p : decoded.providers) names.push_back(p.name);
+      Add(CheckLine::Kind::kOk, absl::StrCat("kubelet: ", side.config_path,
+                                             " decodes as the kubelet decodes it; providers ",
+                                             absl::StrJoin(names, ", ")));
+    }
+    ProviderLines(side, bin, decoded.providers);
+  }
+
+  // Every provider's binary must be there (the kubelet does not start otherwise), and one
+  // of them must be this program, matching the image.
+  void ProviderLines(const KubeletSide& side, const std::string& bin,
+                     const std::vector<CheckedProvider>& providers) {
+    const CheckedProvider* ours = nullptr;
+    for (const CheckedProvider& provider : providers) {
+      const std::string path = absl::StrCat(bin, "/", provider.name);
+      char resolved[PATH_MAX];
+      if (access(path.c_str(), X_OK) != 0 || realpath(path.c_str(), resolved) == nullptr) {
+        Add(CheckLine::Kind::kFail,
+            absl::StrCat("kubelet: provider ", provider.name, " (", provider.file, ": line ",
+                         provider.line, ") has no executable ", side.bin_dir, "/", provider.name,
+                         ": the kubelet does not start (restore it, or take the provider out of "
+                         "the config)"));
+      } else if (side.self == resolved) {
+        ours = &provider;
+      }
+    }
+    if (ours == nullptr) {
+      Add(CheckLine::Kind::kWarning,
+          absl::StrCat("kubelet: no provider in ", side.config_path, " runs this program (",
+                       side.self,
+                       "), so the kubelet never asks it (run: acr-credential-provider "
+                       "setup ",
+                       side.k3s ? "k3s" : "kubeadm", " --image IMAGE)"));
+      return;
+    }
+    Add(CheckLine::Kind::kOk, absl::StrCat("kubelet: provider ", ours->name, " runs ", side.bin_dir,
+                                           "/", ours->name, " -> ", side.self));
+    if (inputs_.image.empty()) return;
+    const std::string image = ImageWithoutTag(inputs_.image);
+    for (const std::string& pattern : ours->match_images) {
+      if (ImageMatches(pattern, image)) {
+        Add(CheckLine::Kind::kOk, absl::StrCat("kubelet: matchImages \"", pattern, "\" of ",
+                                               ours->name, " matches ", image));
+        return;
+      }
+    }
+    Add(CheckLine::Kind::kFail,
+        absl::StrCat("kubelet: no matchImages pattern of ", ours->name, " matches ", image,
+                     ", so the kubelet never asks for its credentials (add \"", PatternFor(image),
+                     "\": one '*' matches exactly one DNS label)"));
   }
 
   void SignedIn(const Identity& identity, const AccessToken& token) override {

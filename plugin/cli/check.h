@@ -14,6 +14,7 @@
 #include "plugin/base/environment.h"
 #include "plugin/cli/k3s_node.h"
 #include "plugin/config/node_config.h"
+#include "plugin/kubelet/provider_config_check.h"
 #include "plugin/provider.h"
 
 namespace acrcp {
@@ -37,6 +38,18 @@ struct CheckReport {
   std::string Verdict() const;
 };
 
+// What the kubelet will load, for checking it as strictly as the kubelet does: its
+// CredentialProviderConfig (a file or a directory) and bin dir, on the node under `root`.
+struct KubeletSide {
+  std::string root = "/";
+  std::string config_path;
+  std::string bin_dir;
+  std::string self;  // this program's real path: the provider that runs it is ours
+  std::optional<KubeletVersion> version;
+  std::string version_source;  // "k3s --version"
+  bool k3s = false;            // K3s's rules apply (both paths must exist at its start)
+};
+
 struct CheckInputs {
   absl::StatusOr<NodeConfig> config;  // as loaded; a load error is the first failure
   std::string image;                  // may be empty: then no registry is tried
@@ -45,6 +58,7 @@ struct CheckInputs {
   // that count (and `env` should carry them to the helper), and its provider paths are shown.
   std::optional<K3sNode> k3s;
   std::vector<std::string> ignored_flags;  // the upstream plugin's flags that are ignored
+  std::optional<KubeletSide> kubelet;      // nullopt: the kubelet's side is not checked
 };
 
 // Runs the checks; stops early when a failure makes the later ones meaningless. A registry is

@@ -82,9 +82,15 @@ class Parser {
       return absl::OkStatus();
     }
     const bool setup = cl_.action == Action::kSetup;
-    if ((flag.name == "--dry-run" || flag.name == "--remove") && setup && !flag.value) {
-      (flag.name == "--dry-run" ? cl_.dry_run : cl_.remove) = true;
-      return absl::OkStatus();
+    if (setup && !flag.value) {
+      for (auto [name, field] : {std::pair{"--dry-run", &cl_.dry_run},
+                                 {"--remove", &cl_.remove},
+                                 {"--workload-identity", &cl_.workload_identity}}) {
+        if (flag.name == name) {
+          *field = true;
+          return absl::OkStatus();
+        }
+      }
     }
     if (std::optional<KlogFlag> klog = FindKlogFlag(flag.name)) {
       // A valued klog flag written "--log-dir DIR" owns the next argument.
@@ -95,7 +101,9 @@ class Parser {
     const bool operator_flag = cl_.action == Action::kCheck || setup;
     const bool takes_value = flag.name == "--config" || flag.name == "-v" || flag.name == "--v" ||
                              flag.name == "--registry-mirror" || flag.name == "-r" ||
-                             (operator_flag && (flag.name == "--image" || flag.name == "--root"));
+                             (operator_flag && (flag.name == "--image" || flag.name == "--root")) ||
+                             (cl_.action == Action::kCheck &&
+                              (flag.name == "--kubelet-config" || flag.name == "--bin-dir"));
     if (!takes_value) return UsageError(absl::StrCat("unknown flag '", flag.name, "'"));
     absl::StatusOr<absl::string_view> value = Value(flag);
     if (!value.ok()) return value.status();
@@ -106,6 +114,10 @@ class Parser {
       cl_.image = std::string(*value);
     } else if (flag.name == "--root") {
       cl_.root = std::string(*value);
+    } else if (flag.name == "--kubelet-config") {
+      cl_.kubelet_config = std::string(*value);
+    } else if (flag.name == "--bin-dir") {
+      cl_.bin_dir = std::string(*value);
     } else if (flag.name == "--registry-mirror" || flag.name == "-r") {
       absl::StatusOr<std::vector<std::pair<std::string, std::string>>> mirrors =
           ParseRegistryMirrorFlag(*value);
@@ -136,8 +148,10 @@ class Parser {
       }
       cl_.setup_target = positional_[0];
       positional_.erase(positional_.begin());
-      if (cl_.remove && !cl_.image.empty()) {
-        return UsageError("setup --remove takes no --image: it only undoes what setup did");
+      if (cl_.remove && (!cl_.image.empty() || cl_.workload_identity)) {
+        return UsageError(
+            "setup --remove takes no --image or --workload-identity: it only undoes what setup "
+            "did");
       }
       if (!cl_.remove && cl_.image.empty()) {
         return UsageError(
@@ -193,9 +207,11 @@ std::string UsageText() {
       "  acr-credential-provider [--config] PATH [-v N]   answer a CredentialProviderRequest\n"
       "                                                   read from stdin\n"
       "  acr-credential-provider check [--config PATH] [--image IMAGE] [--root DIR]\n"
+      "                          [--kubelet-config PATH --bin-dir DIR]\n"
       "                                                   report on the node's setup\n"
       "  acr-credential-provider setup k3s|kubeadm [--config PATH] --image IMAGE\n"
-      "                          [--root DIR] [--dry-run] wire the plugin into the kubelet\n"
+      "                          [--root DIR] [--dry-run] [--workload-identity]\n"
+      "                                                   wire the plugin into the kubelet\n"
       "  acr-credential-provider setup k3s|kubeadm --remove [--root DIR] [--dry-run]\n"
       "                                                   undo it\n"
       "  acr-credential-provider docker-credential get|list|erase|store|version\n"
@@ -216,8 +232,15 @@ std::string UsageText() {
       "                 upstream plugin's flag; SOURCE=TARGET allows ports on both sides)\n"
       "  --image IMAGE  check, setup: get credentials for this image's registry\n"
       "  --root DIR     check, setup: the node's root directory (default /)\n"
+      "  --kubelet-config PATH, --bin-dir DIR\n"
+      "                 check: the kubelet's CredentialProviderConfig (a file, or a directory\n"
+      "                 for kubelet 1.34+) and plugin directory (default: K3s's, else\n"
+      "                 /etc/kubernetes/credential-provider.yaml and this program's directory)\n"
       "  --dry-run      setup: print what would change, as a diff; change nothing\n"
       "  --remove       setup: remove what setup added, keep every other provider\n"
+      "  --workload-identity\n"
+      "                 setup: have the kubelet pass each pod's service-account token\n"
+      "                 (tokenAttributes, kubelet 1.33+; see docs/identities.md)\n"
       "\n"
       "The upstream plugin's klog flags (--logtostderr, --log-dir, ...) are accepted and\n"
       "ignored. check and setup read /etc/acr-credential-provider/config.json unless\n"

@@ -4,8 +4,9 @@
 // grammar is small: `--config PATH` or one positional PATH, `-v N`, `--version`, `--help`,
 // plus the upstream plugin's flags so that its kubelet configs work unchanged
 // (upstream_flags.h: `--registry-mirror`/`-r`, klog's logging flags). Operators also run:
-//   check [--config PATH] [--image IMAGE] [--root DIR]
+//   check [--config PATH] [--image IMAGE] [--root DIR] [--kubelet-config PATH --bin-dir DIR]
 //   setup k3s|kubeadm [--config PATH] --image IMAGE [--root DIR] [--dry-run]
+//         [--workload-identity]
 //   setup k3s|kubeadm --remove [--root DIR] [--dry-run]
 // and tools that speak the Docker credential helper protocol run
 //   docker-credential ACTION   (the same as running the binary as docker-credential-acr)
@@ -35,11 +36,14 @@ struct CommandLine {
   std::vector<std::pair<std::string, std::string>> registry_mirrors;
   // The upstream plugin's logging flags that were given and are ignored, for `check` to say.
   std::vector<std::string> ignored_flags;
-  std::string image;         // check, setup: the image whose registry to test
-  std::string setup_target;  // setup: "k3s" or "kubeadm"
-  std::string root = "/";    // check, setup: where the node's file system is
-  bool dry_run = false;      // setup: print, change nothing
-  bool remove = false;       // setup: undo what setup did
+  std::string image;               // check, setup: the image whose registry to test
+  std::string setup_target;        // setup: "k3s" or "kubeadm"
+  std::string root = "/";          // check, setup: where the node's file system is
+  std::string kubelet_config;      // check: the kubelet's CredentialProviderConfig (file or dir)
+  std::string bin_dir;             // check: the kubelet's credential provider bin dir
+  bool dry_run = false;            // setup: print, change nothing
+  bool remove = false;             // setup: undo what setup did
+  bool workload_identity = false;  // setup: write tokenAttributes (KEP-4412)
   // docker-credential: the arguments after it, interpreted by the helper protocol itself.
   std::vector<std::string> docker_args;
 };

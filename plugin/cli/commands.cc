@@ -17,6 +17,7 @@
 #include "plugin/base/log.h"
 #include "plugin/cli/check.h"
 #include "plugin/cli/k3s_node.h"
+#include "plugin/cli/kubelet_node.h"
 #include "plugin/cli/setup.h"
 #include "plugin/net/helper_transport.h"
 #include "plugin/real_provider_env.h"
@@ -39,9 +40,35 @@ absl::StatusOr<std::optional<K3sNode>> InstalledK3s(const std::string& root) {
   return std::optional<K3sNode>(*std::move(k3s));
 }
 
+// What the kubelet will load: the paths the command line names, else K3s's, else kubeadm's
+// when its config exists. An empty config path when none is found.
+KubeletSide KubeletSideFor(const CommandLine& cl, const std::optional<K3sNode>& k3s,
+                           const std::string& self) {
+  KubeletSide side;
+  side.root = cl.root;
+  side.self = self;
+  const std::string self_dir = std::filesystem::path(self).parent_path().string();
+  if (!cl.kubelet_config.empty()) {
+    side.config_path = cl.kubelet_config;
+    side.bin_dir = cl.bin_dir.empty() ? self_dir : cl.bin_dir;
+  } else if (k3s) {
+    side.config_path = k3s->provider_config.value;
+    side.bin_dir = k3s->provider_bin_dir.value;
+    side.k3s = true;
+  } else if (std::error_code error;
+             std::filesystem::exists(cl.root == "/" ? kKubeadmProviderConfig
+                                                    : absl::StrCat(cl.root, kKubeadmProviderConfig),
+                                     error)) {
+    side.config_path = kKubeadmProviderConfig;
+    side.bin_dir = cl.bin_dir.empty() ? self_dir : cl.bin_dir;
+  }
+  side.version = DetectKubeletVersion(cl.root, k3s.has_value(), side.version_source);
+  return side;
+}
+
 // The checks, printed line by line as they are known; true when they passed.
 bool Check(const CommandLine& cl, const absl::StatusOr<NodeConfig>& config,
-           const std::optional<K3sNode>& k3s) {
+           const std::optional<K3sNode>& k3s, std::optional<KubeletSide> kubelet) {
   HelperSettings helper;
   if (k3s) {
     std::vector<std::string> variables;
@@ -58,8 +85,8 @@ bool Check(const CommandLine& cl, const absl::StatusOr<NodeConfig>& config,
   const RealProviderEnv real(config.ok() ? *config : none, "", std::move(helper));
   Print(CheckReport::Heading());
   const CheckReport report =
-      RunChecks({config, cl.image, ProcessEnvironment(), k3s, cl.ignored_flags}, real.env(),
-                [](const CheckLine& line) { Print(CheckReport::Format(line)); });
+      RunChecks({config, cl.image, ProcessEnvironment(), k3s, cl.ignored_flags, std::move(kubelet)},
+                real.env(), [](const CheckLine& line) { Print(CheckReport::Format(line)); });
   Print(report.Verdict());
   return report.Passed();
 }
@@ -89,18 +116,28 @@ std::string OnNode(const std::string& path, const std::string& root) {
 int RunCheckCommand(const CommandLine& cl) {
   absl::StatusOr<std::optional<K3sNode>> k3s = InstalledK3s(cl.root);
   if (!k3s.ok()) return Failed(k3s.status());
-  return Check(cl, LoadConfigFor(cl, ProcessEnvironment()), *k3s) ? 0 : 1;
+  absl::StatusOr<std::string> self = Self();
+  if (!self.ok()) return Failed(self.status());
+  return Check(cl, LoadConfigFor(cl, ProcessEnvironment()), *k3s, KubeletSideFor(cl, *k3s, *self))
+             ? 0
+             : 1;
 }
 
 int RunSetupCommand(const CommandLine& cl) {
   absl::StatusOr<std::string> self = Self();
   if (!self.ok()) return Failed(self.status());
-  SetupRequest request{cl.setup_target, cl.root, *self, {}};
+  SetupRequest request;
+  request.target = cl.setup_target;
+  request.root = cl.root;
+  request.plugin_path = *self;
+  request.workload_identity = cl.workload_identity;
   if (cl.setup_target == "k3s") {
     absl::StatusOr<K3sNode> k3s = ReadK3sNode(cl.root);
     if (!k3s.ok()) return Failed(k3s.status());
     request.k3s = *std::move(k3s);
   }
+  std::string version_source;
+  request.kubelet_version = DetectKubeletVersion(cl.root, cl.setup_target == "k3s", version_source);
   absl::StatusOr<SetupPlan> plan;
   if (cl.remove) {
     plan = PlanRemove(request);
@@ -108,7 +145,9 @@ int RunSetupCommand(const CommandLine& cl) {
     const absl::StatusOr<NodeConfig> config = LoadConfigFor(cl, ProcessEnvironment());
     std::optional<K3sNode> k3s;
     if (cl.setup_target == "k3s" && request.k3s.installed) k3s = request.k3s;
-    if (!Check(cl, config, k3s)) return 1;
+    // Before anything is written the kubelet's side is not ours yet: setup validates what
+    // it writes instead.
+    if (!Check(cl, config, k3s, std::nullopt)) return 1;
     plan = PlanSetup(request, *config, OnNode(config->source, cl.root));
   }
   if (!plan.ok()) return Failed(plan.status());

@@ -162,18 +162,60 @@ bool IsDone(const std::string& path, const SetupStep& step) {
   return current.ok() && current->has_value() && **current == step.content;
 }
 
+// Whether the kubelet would start with `text` as its config: decoded as it decodes it, and
+// every provider but ours (which setup links) with an executable in the bin dir.
+absl::Status Validate(const SetupRequest& request, const TargetPaths& paths,
+                      const std::string& text) {
+  const ProviderConfigCheck check =
+      CheckProviderConfig({{paths.provider_config, text}}, request.kubelet_version);
+  if (!check.errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "setup: the kubelet would not start with the config setup would write: ",
+        check.errors.front(), " (nothing was written; fix the file's other entries first)"));
+  }
+  for (const CheckedProvider& provider : check.providers) {
+    if (provider.name == kProviderName) continue;
+    const std::string binary = Under(request.root, absl::StrCat(paths.bin_dir, "/", provider.name));
+    if (access(binary.c_str(), X_OK) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "setup: provider ", provider.name, " in ", paths.provider_config, " has no executable ",
+          paths.bin_dir, "/", provider.name,
+          ", so the kubelet would not start with it (nothing was written; restore the binary "
+          "or take the provider out)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-CredentialProviderEntry ProviderEntryFor(const NodeConfig& config, const std::string& config_path) {
+absl::StatusOr<CredentialProviderEntry> ProviderEntryFor(
+    const NodeConfig& config, const std::string& config_path, bool workload_identity,
+    const std::optional<KubeletVersion>& version) {
   std::set<std::string> patterns = {absl::StrCat("*.", config.cloud.acr_suffix),
                                     absl::StrCat("*.*.geo.", config.cloud.acr_suffix)};
   patterns.insert(config.registries.begin(), config.registries.end());
   for (const auto& [source, target] : config.mirrors) patterns.insert(source);
-  return {kProviderName,
-          "credentialprovider.kubelet.k8s.io/v1",
-          {patterns.begin(), patterns.end()},
-          "10m",
-          {"--config", config_path}};
+  CredentialProviderEntry entry{kProviderName,
+                                "credentialprovider.kubelet.k8s.io/v1",
+                                {patterns.begin(), patterns.end()},
+                                "10m",
+                                {"--config", config_path},
+                                std::nullopt};
+  if (workload_identity) {
+    if (version && version->minor < 33) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("setup: --workload-identity needs kubelet 1.33 or later; this one is ",
+                       version->text, " (upgrade K3s or the kubelet first)"));
+    }
+    entry.token_attributes =
+        TokenAttributes{"api://AzureADTokenExchange",
+                        version && version->minor == 33 ? "" : "ServiceAccount",
+                        true,
+                        {"kubernetes.azure.com/acr-client-id"},
+                        {"kubernetes.azure.com/acr-tenant-id"}};
+  }
+  return entry;
 }
 
 absl::StatusOr<SetupPlan> PlanSetup(const SetupRequest& request, const NodeConfig& config,
@@ -187,24 +229,38 @@ absl::StatusOr<SetupPlan> PlanSetup(const SetupRequest& request, const NodeConfi
     plan.steps.push_back(Step(Kind::kLink, absl::StrCat(paths.bin_dir, "/", kProviderName),
                               request.plugin_path, ""));
   }
-  const CredentialProviderEntry entry = ProviderEntryFor(config, config_path);
+  absl::StatusOr<CredentialProviderEntry> entry =
+      ProviderEntryFor(config, config_path, request.workload_identity, request.kubelet_version);
+  if (!entry.ok()) return entry.status();
+  if (entry->token_attributes && !request.kubelet_version) {
+    plan.notes.push_back(
+        "the kubelet's version is unknown here: tokenAttributes are written for 1.34 and later "
+        "(a 1.33 kubelet refuses cacheType; rerun setup where k3s --version answers)");
+  } else if (entry->token_attributes && request.kubelet_version->minor == 33) {
+    plan.notes.push_back(
+        "kubelet 1.33 needs the feature gate KubeletServiceAccountTokenForCredentialProviders=true "
+        "before it restarts with this config (K3s: --kubelet-arg=feature-gates=...)");
+  }
   absl::StatusOr<std::optional<std::string>> current =
       ReadIfPresent(Under(request.root, paths.provider_config));
   if (!current.ok()) return current.status();
+  std::string text;
   if (!current->has_value()) {
-    plan.steps.push_back(
-        Step(Kind::kWriteFile, paths.provider_config, NewProviderConfig(entry), ""));
+    text = NewProviderConfig(*entry);
+    plan.steps.push_back(Step(Kind::kWriteFile, paths.provider_config, text, ""));
   } else {
-    absl::StatusOr<ProviderConfigEdit> edit = UpsertProvider(**current, entry);
+    absl::StatusOr<ProviderConfigEdit> edit = UpsertProvider(**current, *entry);
     if (!edit.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("setup: ", paths.provider_config, ": ", edit.status().message()));
     }
-    for (const ProviderOverlap& overlap : edit->overlaps)
+    for (const ProviderOverlap& overlap : edit->overlaps) {
       plan.notes.push_back(OverlapNote(overlap));
-    plan.steps.push_back(
-        Step(Kind::kWriteFile, paths.provider_config, edit->text, **current, true));
+    }
+    text = edit->text;
+    plan.steps.push_back(Step(Kind::kWriteFile, paths.provider_config, text, **current, true));
   }
+  if (absl::Status s = Validate(request, paths, text); !s.ok()) return s;
   if (request.target == "k3s") {
     plan.next_step = absl::StrCat(
         "restart K3s so its kubelet loads the provider: systemctl restart ",

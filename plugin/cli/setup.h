@@ -22,6 +22,7 @@
 #ifndef ACRCP_PLUGIN_CLI_SETUP_H_
 #define ACRCP_PLUGIN_CLI_SETUP_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "absl/time/time.h"
 #include "plugin/cli/k3s_node.h"
 #include "plugin/config/node_config.h"
+#include "plugin/kubelet/provider_config_check.h"
 #include "plugin/kubelet/provider_config_edit.h"
 
 namespace acrcp {
@@ -57,14 +59,26 @@ struct SetupRequest {
   std::string root = "/";   // the node's root directory
   std::string plugin_path;  // this program's real path
   K3sNode k3s;              // K3s's view of the node (k3s only)
+  // The kubelet's version, when known: what setup writes is checked against it, and decides
+  // the form of tokenAttributes.
+  std::optional<KubeletVersion> kubelet_version;
+  bool workload_identity = false;  // write tokenAttributes (KEP-4412, kubelet 1.33+)
 };
 
 // The kubelet CredentialProviderConfig entry for `config`, whose file is at `config_path`:
 // matchImages covers the cloud's login servers (and geo-replicas), `registries` and mirror
-// sources.
-CredentialProviderEntry ProviderEntryFor(const NodeConfig& config, const std::string& config_path);
+// sources. With `workload_identity`, tokenAttributes for a kubelet of `version`: the pod's
+// service account names the app (kubernetes.azure.com/acr-client-id, required) and maybe
+// its tenant; cacheType ServiceAccount from 1.34, none on 1.33 (which refuses the field).
+// InvalidArgument for workload identity on a kubelet older than 1.33.
+absl::StatusOr<CredentialProviderEntry> ProviderEntryFor(
+    const NodeConfig& config, const std::string& config_path, bool workload_identity = false,
+    const std::optional<KubeletVersion>& version = std::nullopt);
 
-// What setup does for `config`, whose file is at `config_path` on the node.
+// What setup does for `config`, whose file is at `config_path` on the node. The config it
+// would leave is checked as the kubelet will check it (kubelet/provider_config_check.h), with
+// every provider's binary in the bin dir: InvalidArgument naming the problem, and nothing
+// written, when the kubelet would not start with it.
 absl::StatusOr<SetupPlan> PlanSetup(const SetupRequest& request, const NodeConfig& config,
                                     const std::string& config_path);
 

@@ -24,6 +24,31 @@ std::string List(const std::vector<std::string>& values, absl::string_view inden
   return out;
 }
 
+// tokenAttributes as the fields of a block mapping indented by `key`.
+std::string TokenAttributesBlock(const TokenAttributes& attributes, const std::string& key) {
+  const std::string field = absl::StrCat(key, "  ");
+  const std::string item = absl::StrCat(field, "  ");
+  std::string out = absl::StrCat(
+      key, "# The kubelet passes each pod's service-account token for workload identity.\n", key,
+      "tokenAttributes:\n", field, "serviceAccountTokenAudience: ", Quoted(attributes.audience),
+      "\n");
+  if (!attributes.cache_type.empty()) {
+    absl::StrAppend(&out, field, "cacheType: ", attributes.cache_type, "\n");
+  }
+  absl::StrAppend(&out, field,
+                  "requireServiceAccount: ", attributes.require_service_account ? "true" : "false",
+                  "\n");
+  if (!attributes.required_annotation_keys.empty()) {
+    absl::StrAppend(&out, field, "requiredServiceAccountAnnotationKeys:\n",
+                    List(attributes.required_annotation_keys, item));
+  }
+  if (!attributes.optional_annotation_keys.empty()) {
+    absl::StrAppend(&out, field, "optionalServiceAccountAnnotationKeys:\n",
+                    List(attributes.optional_annotation_keys, item));
+  }
+  return out;
+}
+
 // The entry as a block sequence item whose '-' is at column `indent` + 1.
 std::string BlockItem(const CredentialProviderEntry& entry, size_t indent) {
   const std::string pad(indent, ' ');
@@ -35,7 +60,8 @@ std::string BlockItem(const CredentialProviderEntry& entry, size_t indent) {
       "matchImages:\n", List(entry.match_images, absl::StrCat(key, "  ")), key,
       "# The plugin answers with its own, shorter-lived cacheDuration.\n", key,
       "defaultCacheDuration: ", Quoted(entry.default_cache_duration), "\n", key, "args:\n",
-      List(entry.args, absl::StrCat(key, "  ")));
+      List(entry.args, absl::StrCat(key, "  ")),
+      entry.token_attributes ? TokenAttributesBlock(*entry.token_attributes, key) : "");
 }
 
 // The entry as a JSON object, for flow-style (JSON) files.
@@ -45,6 +71,18 @@ std::string FlowItem(const CredentialProviderEntry& entry) {
                                  {"matchImages", entry.match_images},
                                  {"defaultCacheDuration", entry.default_cache_duration},
                                  {"args", entry.args}};
+  if (const std::optional<TokenAttributes>& a = entry.token_attributes) {
+    nlohmann::ordered_json attributes = {{"serviceAccountTokenAudience", a->audience}};
+    if (!a->cache_type.empty()) attributes["cacheType"] = a->cache_type;
+    attributes["requireServiceAccount"] = a->require_service_account;
+    if (!a->required_annotation_keys.empty()) {
+      attributes["requiredServiceAccountAnnotationKeys"] = a->required_annotation_keys;
+    }
+    if (!a->optional_annotation_keys.empty()) {
+      attributes["optionalServiceAccountAnnotationKeys"] = a->optional_annotation_keys;
+    }
+    item["tokenAttributes"] = std::move(attributes);
+  }
   return item.dump();
 }
 

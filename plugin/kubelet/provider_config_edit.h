@@ -19,6 +19,16 @@
 
 namespace acrcp {
 
+// An entry's tokenAttributes (KEP-4412): the kubelet then passes each pod's
+// service-account token, for workload identity.
+struct TokenAttributes {
+  std::string audience;
+  std::string cache_type;  // "" for kubelet 1.33, which does not know the field
+  bool require_service_account = true;
+  std::vector<std::string> required_annotation_keys;
+  std::vector<std::string> optional_annotation_keys;
+};
+
 // One entry of `providers` (kubelet.config.k8s.io/v1 CredentialProvider), as setup writes it.
 struct CredentialProviderEntry {
   std::string name;
@@ -26,6 +36,7 @@ struct CredentialProviderEntry {
   std::vector<std::string> match_images;
   std::string default_cache_duration;
   std::vector<std::string> args;
+  std::optional<TokenAttributes> token_attributes;
 };
 
 // A whole CredentialProviderConfig file holding only `entry`.

@@ -151,17 +151,37 @@ class OperatorCommandTest(IntegrationTestCase):
         self.assertEqual(again.stdout.count("unchanged "), 2, again.stdout)
         self.assertEqual(len(self.files_under(root)), 3, "nothing new, no backups")
 
-    def test_setup_backs_up_what_it_replaces(self):
+    def test_setup_backs_up_what_it_changes(self):
         root = self.new_dir("root-")
         config = self.node_config(root)
-        (root / K3S_DIR).mkdir(parents=True)
-        (root / K3S_DIR / "config.yaml").write_text("old: provider config\n")
+        self.install_ecr(root)
         result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
                                   "--image", IMAGE)
         self.assertEqual(result.returncode, 0, result.stdout)
         backups = list((root / K3S_DIR).glob("config.yaml.bak-*"))
         self.assertEqual(len(backups), 1)
-        self.assertEqual(backups[0].read_text(), "old: provider config\n")
+        self.assertEqual(backups[0].read_text(), ECR_CONFIG)
+
+    def test_setup_writes_nothing_the_kubelet_would_refuse(self):
+        root = self.new_dir("root-")
+        config = self.node_config(root)
+        (root / K3S_DIR).mkdir(parents=True)
+        (root / K3S_DIR / "config.yaml").write_text(ECR_CONFIG)  # its binary is missing
+        result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
+                                  "--image", IMAGE)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("setup: provider ecr-credential-provider in "
+                      "/var/lib/rancher/credentialprovider/config.yaml has no executable", result.stderr)
+        self.assertEqual((root / K3S_DIR / "config.yaml").read_text(), ECR_CONFIG)
+        self.assertFalse((root / K3S_DIR / "bin").exists())
+
+    def install_ecr(self, root):
+        """ECR_CONFIG and its provider's binary, as an operator would have them."""
+        (root / K3S_DIR / "bin").mkdir(parents=True)
+        (root / K3S_DIR / "config.yaml").write_text(ECR_CONFIG)
+        ecr = root / K3S_DIR / "bin/ecr-credential-provider"
+        ecr.write_text("#!/bin/sh\n")
+        ecr.chmod(0o755)
 
     def test_dry_run_changes_nothing(self):
         root = self.new_dir("root-")
@@ -203,11 +223,7 @@ class OperatorCommandTest(IntegrationTestCase):
     def test_setup_keeps_other_providers_and_remove_gives_the_file_back(self):
         root = self.new_dir("root-")
         config = self.node_config(root)
-        (root / K3S_DIR / "bin").mkdir(parents=True)
-        (root / K3S_DIR / "config.yaml").write_text(ECR_CONFIG)
-        ecr = root / K3S_DIR / "bin/ecr-credential-provider"
-        ecr.write_text("#!/bin/sh\n")
-        ecr.chmod(0o755)
+        self.install_ecr(root)
         result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
                                   "--image", IMAGE)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -231,6 +247,8 @@ class OperatorCommandTest(IntegrationTestCase):
                  "  defaultCacheDuration: 10m\n"
                  "  apiVersion: credentialprovider.kubelet.k8s.io/v1\n")
         (root / K3S_DIR / "config.yaml").write_text(other)
+        (root / K3S_DIR / "bin").mkdir()
+        (root / K3S_DIR / "bin/upstream-acr").symlink_to("/bin/true")
         result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
                                   "--image", IMAGE)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -241,8 +259,7 @@ class OperatorCommandTest(IntegrationTestCase):
     def test_dry_run_shows_the_change_as_a_diff(self):
         root = self.new_dir("root-")
         config = self.node_config(root)
-        (root / K3S_DIR).mkdir(parents=True)
-        (root / K3S_DIR / "config.yaml").write_text(ECR_CONFIG)
+        self.install_ecr(root)
         result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
                                   "--image", IMAGE, "--dry-run")
         self.assertEqual(result.returncode, 0, result.stdout)
@@ -311,6 +328,37 @@ class OperatorCommandTest(IntegrationTestCase):
         self.assertIn("systemctl restart k3s-agent", result.stdout)
         self.assertEqual(registered_providers(root, "etc/k3s/providers.yaml", "opt/k3s/plugins"),
                          (["acr-credential-provider"], []))
+
+    def test_check_validates_the_kubelet_side_as_the_kubelet_would(self):
+        root = self.new_dir("root-")
+        config = self.node_config(root)
+        self.k3s_node(root, [f"HTTPS_PROXY=http://127.0.0.1:{self.fake.ports['proxy']}"])
+        setup = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
+                                 "--image", IMAGE)
+        self.assertEqual(setup.returncode, 0, setup.stdout + setup.stderr)
+        check = self.run_command("check", "--root", str(root), "--config", str(config),
+                                 "--image", f"{IMAGE}:v1")
+        self.assertEqual(check.returncode, 0, check.stdout)
+        self.assertIn(f"ok    kubelet: /{K3S_DIR}/config.yaml decodes as the kubelet decodes it; "
+                      "providers acr-credential-provider", check.stdout)
+        self.assertIn('ok    kubelet: matchImages "*.azurecr.io" of acr-credential-provider '
+                      f"matches {IMAGE}", check.stdout)
+
+        yaml = root / K3S_DIR / "config.yaml"
+        yaml.write_text(yaml.read_text().replace("defaultCacheDuration", "defaultcacheDuration"))
+        check = self.run_command("check", "--root", str(root), "--config", str(config),
+                                 "--image", "myacr.westeurope.geo.azurecr.io/team/app")
+        self.assertEqual(check.returncode, 1)
+        self.assertIn(f"FAIL  kubelet: would not start: /{K3S_DIR}/config.yaml: line 12: "
+                      "providers[0]: unknown field 'defaultcacheDuration' (field names are "
+                      "case-sensitive: defaultCacheDuration)", check.stdout)
+        self.assertIn(f"FAIL  kubelet: would not start: /{K3S_DIR}/config.yaml: line 5: "
+                      "providers[0].defaultCacheDuration: required field missing", check.stdout)
+
+        (root / K3S_DIR / "bin/acr-credential-provider").unlink()
+        check = self.run_command("check", "--root", str(root), "--config", str(config))
+        self.assertIn("FAIL  kubelet: provider acr-credential-provider", check.stdout)
+        self.assertIn("has no executable", check.stdout)
 
     def test_check_prints_each_line_as_it_is_known(self):
         self.fake.faults("entra", [{"delay_ms": 2500}])

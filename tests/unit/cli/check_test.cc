@@ -1,5 +1,7 @@
 #include "plugin/cli/check.h"
 
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,9 +21,14 @@ using ::testing::HasSubstr;
 // is what a pull would meet.
 class CheckTest : public ProviderTest {
  protected:
-  CheckReport Check(const std::string& image) {
-    return RunChecks({config_, image, EnvFrom({}), std::nullopt, {}}, env_);
+  CheckInputs Inputs(const std::string& image) {
+    CheckInputs inputs;
+    inputs.config = config_;
+    inputs.image = image;
+    inputs.env = EnvFrom({});
+    return inputs;
   }
+  CheckReport Check(const std::string& image) { return RunChecks(Inputs(image), env_); }
   void PushRefresh(absl::Duration lifetime) {
     PushEntraSuccess();
     transport_.PushJson(200,
@@ -83,14 +90,14 @@ TEST_F(CheckTest, EveryLineIsPassedOnAsItIsKnown) {
   PushRefresh(absl::Hours(3));
   std::vector<std::string> seen;
   size_t requests_when_signed_in = 0;
-  const CheckReport report =
-      RunChecks({config_, "myacr.azurecr.io/app", EnvFrom({}), std::nullopt, {"--logtostderr"}},
-                env_, [&](const CheckLine& line) {
-                  seen.push_back(line.text);
-                  if (absl::StartsWith(line.text, "Entra ID: signed in")) {
-                    requests_when_signed_in = transport_.sent.size();
-                  }
-                });
+  CheckInputs inputs = Inputs("myacr.azurecr.io/app");
+  inputs.ignored_flags = {"--logtostderr"};
+  const CheckReport report = RunChecks(inputs, env_, [&](const CheckLine& line) {
+    seen.push_back(line.text);
+    if (absl::StartsWith(line.text, "Entra ID: signed in")) {
+      requests_when_signed_in = transport_.sent.size();
+    }
+  });
   ASSERT_EQ(seen.size(), report.lines.size());
   for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], report.lines[i].text);
   EXPECT_EQ(requests_when_signed_in, 1u) << "reported before the exchange was sent";
@@ -108,8 +115,10 @@ TEST_F(CheckTest, K3sEnvironmentIsWhatCounts) {
   k3s.environment["HTTPS_PROXY"] = {"http://user:pw@proxy.corp:3128",
                                     "/etc/systemd/system/k3s-agent.service.env"};
   PushEntraSuccess();
-  const CheckReport report =
-      RunChecks({config_, "", EnvFrom({{"HTTPS_PROXY", "http://other:8080"}}), k3s, {}}, env_);
+  CheckInputs inputs = Inputs("");
+  inputs.env = EnvFrom({{"HTTPS_PROXY", "http://other:8080"}});
+  inputs.k3s = k3s;
+  const CheckReport report = RunChecks(inputs, env_);
   const std::string text = report.ToString();
   EXPECT_THAT(text, HasSubstr("K3s (k3s-agent.service): credential provider config /etc/p.yaml "
                               "(/etc/rancher/k3s/config.yaml), plugins in /opt/bin"));
@@ -117,6 +126,109 @@ TEST_F(CheckTest, K3sEnvironmentIsWhatCounts) {
                               "(from /etc/systemd/system/k3s-agent.service.env)"));
   EXPECT_THAT(text, HasSubstr("warn  proxy: this shell has HTTPS_PROXY=http://other:8080"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("user:pw")));
+}
+
+// The kubelet's side, from real files under a temporary root, as the kubelet reads them.
+class KubeletSideTest : public CheckTest {
+ protected:
+  void SetUp() override {
+    CheckTest::SetUp();
+    self_ = programs_.WriteFile("acr-credential-provider", "#!\n", 0755);
+    std::filesystem::create_directories(root_.path() + "/k3s/bin");
+    std::filesystem::create_symlink(self_, root_.path() + "/k3s/bin/acr-credential-provider");
+  }
+  void WriteConfig(const std::string& yaml) {
+    std::ofstream(root_.path() + "/k3s/config.yaml") << yaml;
+  }
+  std::string Report(const std::string& image, std::optional<KubeletVersion> version = {}) {
+    CheckInputs inputs = Inputs(image);
+    KubeletSide side;
+    side.root = root_.path();
+    side.config_path = "/k3s/config.yaml";
+    side.bin_dir = "/k3s/bin";
+    side.self = self_;
+    side.version = version;
+    side.version_source = "k3s --version";
+    side.k3s = true;
+    inputs.kubelet = side;
+    if (!image.empty()) PushRefresh(absl::Hours(3));
+    return RunChecks(inputs, env_).ToString();
+  }
+  static std::string Config(const std::string& images) {
+    return absl::StrCat(
+        "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n"
+        "  - name: acr-credential-provider\n"
+        "    apiVersion: credentialprovider.kubelet.k8s.io/v1\n"
+        "    matchImages: [",
+        images, "]\n    defaultCacheDuration: 10m\n");
+  }
+  TempDir root_;
+  TempDir programs_;
+  std::string self_;
+};
+
+TEST_F(KubeletSideTest, AWorkingSetupPasses) {
+  WriteConfig(Config(R"("*.azurecr.io")"));
+  const std::string report =
+      Report("myacr.azurecr.io/team/app:v1", KubeletVersion{31, "v1.31.4+k3s1"});
+  EXPECT_THAT(report, HasSubstr("ok    kubelet: v1.31.4+k3s1 (k3s --version)"));
+  EXPECT_THAT(report,
+              HasSubstr("ok    kubelet: /k3s/config.yaml decodes as the kubelet decodes it; "
+                        "providers acr-credential-provider"));
+  EXPECT_THAT(report, HasSubstr("ok    kubelet: matchImages \"*.azurecr.io\" of "
+                                "acr-credential-provider matches myacr.azurecr.io/team/app"));
+  EXPECT_THAT(report, HasSubstr("result: passed"));
+}
+
+TEST_F(KubeletSideTest, APatternThatMissesTheImageSaysWhichWould) {
+  WriteConfig(Config(R"("*.azurecr.io", "myacr.azurecr.io/other")"));
+  const std::string report = Report("myacr.westeurope.geo.azurecr.io/team/app");
+  EXPECT_THAT(report,
+              HasSubstr("FAIL  kubelet: no matchImages pattern of acr-credential-provider "
+                        "matches myacr.westeurope.geo.azurecr.io/team/app, so the kubelet "
+                        "never asks for its credentials (add \"*.westeurope.geo.azurecr.io\""));
+  EXPECT_THAT(report, HasSubstr("warn  kubelet: version unknown"));
+}
+
+TEST_F(KubeletSideTest, ADecodeErrorIsNamedAndTheNetworkIsStillTried) {
+  WriteConfig(Config(R"("*.azurecr.io")") + "    extra: 1\n");
+  const std::string report = Report("myacr.azurecr.io/team/app");
+  EXPECT_THAT(report, HasSubstr("FAIL  kubelet: would not start: /k3s/config.yaml: line 8: "
+                                "providers[0]: unknown field 'extra'"));
+  EXPECT_THAT(report, HasSubstr("ACR: myacr.azurecr.io issued a refresh token"));
+  EXPECT_THAT(report, HasSubstr("result: FAILED"));
+}
+
+TEST_F(KubeletSideTest, ADanglingProviderIsFound) {
+  WriteConfig(Config(R"("*.azurecr.io")") +
+              "  - name: ecr-credential-provider\n"
+              "    apiVersion: credentialprovider.kubelet.k8s.io/v1\n"
+              "    matchImages: [\"*.dkr.ecr.*.amazonaws.com\"]\n    defaultCacheDuration: 1h\n");
+  EXPECT_THAT(Report(""), HasSubstr("FAIL  kubelet: provider ecr-credential-provider "
+                                    "(/k3s/config.yaml: line 8) has no executable "
+                                    "/k3s/bin/ecr-credential-provider"));
+}
+
+TEST_F(KubeletSideTest, AProviderOfAnotherProgramIsNotOurs) {
+  WriteConfig(Config(R"("*.azurecr.io")"));
+  std::filesystem::remove(root_.path() + "/k3s/bin/acr-credential-provider");
+  std::filesystem::create_symlink(programs_.WriteFile("other", "#!\n", 0755),
+                                  root_.path() + "/k3s/bin/acr-credential-provider");
+  EXPECT_THAT(Report(""), HasSubstr("warn  kubelet: no provider in /k3s/config.yaml runs this "
+                                    "program"));
+}
+
+TEST_F(KubeletSideTest, K3sNeedsBothPaths) {
+  EXPECT_THAT(Report(""),
+              HasSubstr("warn  kubelet: /k3s/config.yaml does not exist, so the kubelet "
+                        "does not run this plugin yet (run: acr-credential-provider "
+                        "setup k3s --image IMAGE)"));
+  WriteConfig(Config(R"("*.azurecr.io")"));
+  std::filesystem::remove_all(root_.path() + "/k3s/bin");
+  EXPECT_THAT(Report(""),
+              HasSubstr("FAIL  kubelet: K3s passes a credential provider to its kubelet "
+                        "only if /k3s/config.yaml is a file and /k3s/bin a directory "
+                        "when it starts; the bin directory does not exist"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plugin/base/yaml.h"
@@ -65,7 +66,7 @@ class SetupTest : public ::testing::Test {
 };
 
 TEST_F(SetupTest, MatchImagesCoverTheCloudRegistriesAndMirrors) {
-  const std::string yaml = NewProviderConfig(ProviderEntryFor(Config(), kConfigPath));
+  const std::string yaml = NewProviderConfig(*ProviderEntryFor(Config(), kConfigPath));
   for (const char* pattern : {"\"*.azurecr.cn\"", "\"*.*.geo.azurecr.cn\"",
                               "\"registry.contoso.com:5000\"", "\"mcr.microsoft.com\""}) {
     EXPECT_THAT(yaml, HasSubstr(absl::StrCat("      - ", pattern, "\n")));
@@ -78,7 +79,7 @@ TEST_F(SetupTest, K3sLinksTheBinaryAndWritesTheConfig) {
   absl::StatusOr<SetupPlan> plan = PlanSetup(Request("k3s"), Config(), kConfigPath);
   const std::string log = Apply(plan);
   EXPECT_EQ(std::filesystem::read_symlink(Path(kK3sLink)).string(), plugin_);
-  EXPECT_EQ(Read(Path(kK3sConfig)), NewProviderConfig(ProviderEntryFor(Config(), kConfigPath)));
+  EXPECT_EQ(Read(Path(kK3sConfig)), NewProviderConfig(*ProviderEntryFor(Config(), kConfigPath)));
   EXPECT_THAT(log, HasSubstr("reads its credential provider config from " +
                              std::string(kK3sConfig) + " (K3s's default)"));
   EXPECT_THAT(plan->next_step, HasSubstr("systemctl restart k3s"));
@@ -89,7 +90,7 @@ TEST_F(SetupTest, ApplyIsIdempotentAndKeepsACopyOfWhatItChanges) {
   absl::StatusOr<SetupPlan> plan = PlanSetup(Request("kubeadm"), Config(), kConfigPath);
   Apply(plan);
   const std::string first = Read(path);
-  EXPECT_EQ(first, NewProviderConfig(ProviderEntryFor(Config(), kConfigPath)));
+  EXPECT_EQ(first, NewProviderConfig(*ProviderEntryFor(Config(), kConfigPath)));
   EXPECT_THAT(plan->next_step,
               HasSubstr("--image-credential-provider-bin-dir=" + elsewhere_.path()));
 
@@ -144,6 +145,9 @@ TEST_F(SetupTest, RemoveKeepsOtherProviders) {
   std::filesystem::create_directories(Path("/var/lib/rancher/credentialprovider/bin"));
   std::ofstream(Path(kK3sConfig)) << ecr;
   std::ofstream(Path("/var/lib/rancher/credentialprovider/bin/ecr-credential-provider")) << "x";
+  std::filesystem::permissions(
+      Path("/var/lib/rancher/credentialprovider/bin/ecr-credential-provider"),
+      std::filesystem::perms::owner_all);
 
   Apply(PlanSetup(Request("k3s"), Config(), kConfigPath));
   absl::StatusOr<YamlNode> both = ParseYaml(Read(Path(kK3sConfig)));
@@ -188,6 +192,50 @@ TEST_F(SetupTest, AnUneditableConfigIsRefusedWithTheLine) {
   ASSERT_FALSE(plan.ok());
   EXPECT_THAT(std::string(plan.status().message()), HasSubstr(kK3sConfig));
   EXPECT_THAT(std::string(plan.status().message()), HasSubstr("line "));
+}
+
+// setup checks what it would write as the kubelet will, and writes nothing it would refuse.
+TEST_F(SetupTest, NothingIsWrittenThatTheKubeletWouldRefuse) {
+  std::filesystem::create_directories(Path("/var/lib/rancher/credentialprovider"));
+  const std::string dangling =
+      "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n"
+      "  - name: ecr-credential-provider\n    matchImages: [\"*.dkr.ecr.*.amazonaws.com\"]\n"
+      "    defaultCacheDuration: 12h\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n";
+  std::ofstream(Path(kK3sConfig)) << dangling;
+  absl::StatusOr<SetupPlan> plan = PlanSetup(Request("k3s"), Config(), kConfigPath);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(std::string(plan.status().message()),
+              HasSubstr("provider ecr-credential-provider in " + std::string(kK3sConfig) +
+                        " has no executable"));
+
+  std::ofstream(Path(kK3sConfig)) << dangling << "    extra: field\n";
+  plan = PlanSetup(Request("k3s"), Config(), kConfigPath);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(std::string(plan.status().message()),
+              HasSubstr("the kubelet would not start with the config setup would write: " +
+                        std::string(kK3sConfig) + ": line 8: providers[0]: unknown field 'extra'"));
+}
+
+TEST_F(SetupTest, WorkloadIdentityFollowsTheKubeletVersion) {
+  SetupRequest request = Request("k3s");
+  request.workload_identity = true;
+  request.kubelet_version = KubeletVersion{33, "v1.33.1+k3s1"};
+  absl::StatusOr<SetupPlan> plan = PlanSetup(request, Config(), kConfigPath);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::string written = plan->steps.back().content;
+  EXPECT_THAT(written, HasSubstr("tokenAttributes:"));
+  EXPECT_THAT(written, Not(HasSubstr("cacheType"))) << "1.33 refuses the field";
+  EXPECT_THAT(absl::StrJoin(plan->notes, "\n"), HasSubstr("needs the feature gate"));
+
+  request.kubelet_version = KubeletVersion{34, "v1.34.0"};
+  plan = PlanSetup(request, Config(), kConfigPath);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->steps.back().content, HasSubstr("cacheType: ServiceAccount"));
+
+  request.kubelet_version = KubeletVersion{32, "v1.32.5"};
+  plan = PlanSetup(request, Config(), kConfigPath);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_THAT(std::string(plan.status().message()), HasSubstr("needs kubelet 1.33 or later"));
 }
 
 }  // namespace

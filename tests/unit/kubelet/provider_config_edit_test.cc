@@ -18,7 +18,8 @@ CredentialProviderEntry Ours() {
           "credentialprovider.kubelet.k8s.io/v1",
           {"*.*.geo.azurecr.io", "*.azurecr.io"},
           "10m",
-          {"--config", "/etc/acr-credential-provider/config.json"}};
+          {"--config", "/etc/acr-credential-provider/config.json"},
+          std::nullopt};
 }
 
 // An ECR provider as its docs write it, with the operator's comments.
@@ -159,6 +160,32 @@ TEST(RemoveProviderTest, TheLastProviderLeavesNoFile) {
       RemoveProvider(NewProviderConfig(Ours()), "acr-credential-provider");
   ASSERT_TRUE(removed.ok()) << removed.status();
   EXPECT_FALSE(removed->has_value()) << "the kubelet refuses an empty list";
+}
+
+TEST(UpsertProviderTest, WorkloadIdentityWritesTokenAttributes) {
+  CredentialProviderEntry entry = Ours();
+  entry.token_attributes = TokenAttributes{"api://AzureADTokenExchange",
+                                           "ServiceAccount",
+                                           true,
+                                           {"kubernetes.azure.com/acr-client-id"},
+                                           {"kubernetes.azure.com/acr-tenant-id"}};
+  for (const std::string& text : {NewProviderConfig(entry), UpsertProvider(R"({"apiVersion":
+           "kubelet.config.k8s.io/v1","kind":"CredentialProviderConfig","providers":[]})",
+                                                                           entry)
+                                                                ->text}) {
+    absl::StatusOr<YamlNode> doc = ParseYaml(text);
+    ASSERT_TRUE(doc.ok()) << doc.status();
+    const YamlNode* attributes = doc->Find("providers")->items[0].Find("tokenAttributes");
+    ASSERT_NE(attributes, nullptr) << text;
+    EXPECT_EQ(attributes->Find("serviceAccountTokenAudience")->value, "api://AzureADTokenExchange");
+    EXPECT_EQ(attributes->Find("cacheType")->value, "ServiceAccount");
+    EXPECT_EQ(attributes->Find("requireServiceAccount")->value, "true");
+    EXPECT_FALSE(attributes->Find("requireServiceAccount")->quoted) << "a bool, not a string";
+    EXPECT_EQ(attributes->Find("requiredServiceAccountAnnotationKeys")->items[0].value,
+              "kubernetes.azure.com/acr-client-id");
+  }
+  entry.token_attributes->cache_type.clear();  // kubelet 1.33
+  EXPECT_THAT(NewProviderConfig(entry), ::testing::Not(HasSubstr("cacheType")));
 }
 
 }  // namespace
