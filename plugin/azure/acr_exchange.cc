@@ -9,29 +9,11 @@
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 #include "plugin/azure/jwt.h"
+#include "plugin/azure/registry_errors.h"
 #include "plugin/base/log.h"
 
 namespace acrcp {
 namespace {
-
-// The registry's resource name for the az CLI: the first label of <name>.azurecr.io, with
-// a domain-name-label hash ("-abc123") removed.
-std::string RegistryName(absl::string_view login_server) {
-  absl::string_view name = login_server.substr(0, login_server.find('.'));
-  return std::string(name.substr(0, name.find('-')));
-}
-
-// The first `message` of a Docker registry error document, if any.
-std::string RegistryErrorMessage(absl::string_view body) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
-  if (!doc.is_object()) return "";
-  const auto errors = doc.find("errors");
-  if (errors == doc.end() || !errors->is_array() || errors->empty()) return "";
-  const nlohmann::json& first = errors->front();
-  if (!first.is_object()) return "";
-  const auto message = first.find("message");
-  return message != first.end() && message->is_string() ? message->get<std::string>() : "";
-}
 
 absl::Status ExchangeError(const ExchangeRequest& request, int status, absl::string_view body,
                            int attempts) {

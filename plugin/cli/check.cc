@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +22,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "plugin/azure/pull_check.h"
+#include "plugin/azure/registry_errors.h"
 #include "plugin/azure/registry_name.h"
 #include "plugin/base/log.h"
 #include "plugin/base/secure_file.h"
@@ -31,6 +34,7 @@
 #include "plugin/identity/managed_identity.h"
 #include "plugin/kubelet/go_duration.h"
 #include "plugin/kubelet/match_images.h"
+#include "plugin/net/retry.h"
 
 namespace acrcp {
 namespace {
@@ -259,6 +263,7 @@ class Checker : public RefreshObserver {
         absl::StrCat("ACR: ", target->login_server, " issued a refresh token valid until ",
                      Time((*credentials)->token.expires_at), "; the kubelet may reuse it for ",
                      FormatGoDuration((*credentials)->reuse_for)));
+    PullLine(*config, target->login_server, (*credentials)->token.token);
     return report_;
   }
 
@@ -403,6 +408,63 @@ class Checker : public RefreshObserver {
         absl::StrCat("kubelet: no matchImages pattern of ", ours->name, " matches ", image,
                      ", so the kubelet never asks for its credentials (add \"", PatternFor(image),
                      "\": one '*' matches exactly one DNS label)"));
+  }
+
+  // Whether the image itself can be pulled with the token the kubelet would get.
+  void PullLine(const NodeConfig& config, const std::string& login_server,
+                const std::string& refresh_token) {
+    absl::StatusOr<ImageReference> image = ParseImageReference(inputs_.image);
+    if (!image.ok()) {
+      Add(CheckLine::Kind::kWarning, absl::StrCat("pull: not tried: ", image.status().message()));
+      return;
+    }
+    const bool tagged = inputs_.image.find('@') != std::string::npos ||
+                        ImageWithoutTag(inputs_.image) != inputs_.image;
+    absl::StatusOr<std::unique_ptr<NetworkHelper>> helper = env_.start_helper();
+    if (!helper.ok()) {
+      Add(CheckLine::Kind::kFail, absl::StrCat("pull: ", helper.status().message()));
+      return;
+    }
+    Retrier retrier(*env_.clock, env_.clock->Now() + config.timeout, RetryPolicy{}, env_.jitter);
+    absl::StatusOr<PullCheck> pull =
+        CheckPull(**helper, retrier, login_server, refresh_token, *image);
+    const std::string what =
+        absl::StrCat(login_server, "/", image->repository,
+                     image->reference.find(':') == std::string::npos ? ":" : "@", image->reference);
+    if (!pull.ok()) {
+      Add(CheckLine::Kind::kFail, absl::StrCat("pull: ", pull.status().message()));
+      return;
+    }
+    const std::string name = RegistryName(login_server);
+    switch (pull->outcome) {
+      case PullCheck::Outcome::kPullable:
+        Add(CheckLine::Kind::kOk,
+            absl::StrCat("pull: ", what, " can be pulled (", pull->detail, ")"));
+        return;
+      case PullCheck::Outcome::kNotAuthorized:
+        Add(CheckLine::Kind::kFail,
+            absl::StrCat("pull: signed in, but this identity may not read repository ",
+                         image->repository, " of ", login_server, " (", pull->detail,
+                         "; a registry in ABAC mode ignores AcrPull: assign the role \"Container "
+                         "Registry Repository Reader\", at repository scope with a condition on "
+                         "its name: az role assignment create --role \"Container Registry "
+                         "Repository Reader\" --scope $(az acr show --name ",
+                         name, " --query id --output tsv) ...; see docs/troubleshooting.md)"));
+        return;
+      case PullCheck::Outcome::kNotFound:
+        Add(tagged ? CheckLine::Kind::kFail : CheckLine::Kind::kWarning,
+            absl::StrCat("pull: ", what, " does not exist (", pull->detail,
+                         tagged ? "" : "; no tag was given, so \"latest\" was tried",
+                         "; list the tags: az acr repository show-tags --name ", name,
+                         " --repository ", image->repository, ")"));
+        return;
+      case PullCheck::Outcome::kScopeRefused:
+        Add(CheckLine::Kind::kFail,
+            absl::StrCat("pull: ", login_server, " refused a token for repository:",
+                         image->repository, ":pull (", pull->detail,
+                         "; check the repository name; see docs/troubleshooting.md)"));
+        return;
+    }
   }
 
   void SignedIn(const Identity& identity, const AccessToken& token) override {

@@ -181,6 +181,8 @@ class CurlTransport : public HttpTransport {
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
+    } else if (request.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);  // a manifest's existence, not its bytes
     } else {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }

@@ -12,6 +12,8 @@ Errors have ACR's {"errors": [{"code", "message"}]} shape.
 
 import base64
 import http.client
+import json
+import re
 import ssl
 import time
 import uuid
@@ -60,7 +62,8 @@ def acr_exchange(fake, req):
     tenant = form.get("tenant")
     if tenant is not None and scenario.tenant_guid(tenant) != claims.get("tid"):
         return acr_error(401, "UNAUTHORIZED", f"tenant '{tenant}' does not match the access token")
-    if claims.get("appid") not in scenario.registries[req.host.lower()]:
+    if (claims.get("appid") not in scenario.registries[req.host.lower()]
+            and claims.get("appid") not in scenario.abac.get(req.host.lower(), {})):
         return acr_error(401, "UNAUTHORIZED", f"the principal '{claims.get('appid')}' is not "
                                               f"authorized to access '{req.host}'")
     return Reply(200, {"refresh_token": issue_refresh_token(
@@ -95,14 +98,25 @@ def _scopes(text):
 
 
 def _granted_access(scopes, permitted_actions):
-    """Docker token 'access' claim: each 'type:name:actions' scope cut down to what the token allows."""
+    """Docker token 'access' claim: each 'type:name:actions' scope cut down to what the token
+    allows; `permitted_actions(name)` says what that is for each repository."""
     access = []
     for scope in scopes:
         kind, _, rest = scope.partition(":")
         name, _, actions = rest.rpartition(":")
         access.append({"type": kind, "name": name,
-                       "actions": [a for a in actions.split(",") if a in permitted_actions]})
+                       "actions": [a for a in actions.split(",") if a in permitted_actions(name)]})
     return access
+
+
+def pull_permissions(fake, registry, subject):
+    """What an AcrPull refresh token of `subject` may do on each repository: pull, unless the
+    registry is in ABAC mode, where only the repositories its conditions name may be read."""
+    abac = fake.scenario.abac.get(registry.lower())
+    if abac is None:
+        return lambda _name: PULL_ACTIONS
+    prefixes = abac.get(subject, [])
+    return lambda name: PULL_ACTIONS if any(name.startswith(p) for p in prefixes) else frozenset()
 
 
 PULL_ACTIONS = frozenset({"pull"})                     # what an AcrPull refresh token allows
@@ -118,7 +132,7 @@ def acr_access_token(fake, req, refresh_token, scopes):
     if claims.get("grant_type") != "refresh_token" or claims.get("aud", "").lower() != req.host.lower():
         return acr_error(401, "UNAUTHORIZED", f"the refresh token is not valid for '{req.host}'")
     return issue_access_token_reply(fake, req.host, claims["sub"], claims.get("tenant"), scopes,
-                                    PULL_ACTIONS)
+                                    pull_permissions(fake, req.host, claims["sub"]))
 
 
 def issue_access_token_reply(fake, registry, subject, tenant, scopes, permitted_actions):
@@ -144,7 +158,8 @@ def acr_token_get(fake, req):
     credentials = _basic_credentials(req)
     scopes = _scopes(req.query_string)
     if credentials is not None and credentials == fake.scenario.admins.get(req.host.lower()):
-        return issue_access_token_reply(fake, req.host, credentials[0], None, scopes, ADMIN_ACTIONS)
+        return issue_access_token_reply(fake, req.host, credentials[0], None, scopes,
+                                        lambda _name: ADMIN_ACTIONS)
     if credentials is None or credentials[0] != NULL_GUID:
         return acr_error(401, "UNAUTHORIZED", f"expected Basic auth as user {NULL_GUID}")
     return acr_access_token(fake, req, credentials[1], scopes)
@@ -161,20 +176,58 @@ def acr_token_post(fake, req):
     return acr_access_token(fake, req, req.form.get("refresh_token", ""), scopes)
 
 
-def registry_ping(fake, req):
-    """GET /v2/: 200 with a valid bearer access token for this registry, else the auth challenge."""
+def _access_claims(fake, req):
+    """The claims of the request's bearer access token for this registry, or None."""
     token = req.credentials("bearer")
-    if token is not None:
-        try:
-            claims = fake.registry_signer.verify(token)
-            if claims.get("grant_type") == "access_token" and claims.get("aud") == req.host:
-                return Reply(200, {})
-        except InvalidToken:
-            pass
+    if token is None:
+        return None
+    try:
+        claims = fake.registry_signer.verify(token)
+    except InvalidToken:
+        return None
+    ok = claims.get("grant_type") == "access_token" and claims.get("aud") == req.host
+    return claims if ok else None
+
+
+def _challenge(req, scope=None):
+    """401 with the Www-Authenticate challenge a registry sends, naming `scope` if given."""
     challenge = f'Bearer realm="https://{req.host}/oauth2/token",service="{req.host}"'
+    if scope:
+        challenge += f',scope="{scope}"'
     reply = acr_error(401, "UNAUTHORIZED", "authentication required")
     reply.headers["Www-Authenticate"] = challenge
     return reply
+
+
+def registry_ping(fake, req):
+    """GET /v2/: 200 with a valid bearer access token for this registry, else the auth challenge."""
+    return Reply(200, {}) if _access_claims(fake, req) is not None else _challenge(req)
+
+
+MANIFEST_PATH = re.compile(r"^/v2/(.+)/manifests/([^/]+)$")
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def registry_manifest(fake, req):
+    """HEAD or GET /v2/<repository>/manifests/<tag or digest> for the scenario's repositories:
+    the manifest needs a bearer token granting pull on that repository (401 with the challenge
+    otherwise), then 404 MANIFEST_UNKNOWN / NAME_UNKNOWN as a registry answers."""
+    repository, reference = MANIFEST_PATH.match(req.path).groups()
+    claims = _access_claims(fake, req)
+    granted = claims is not None and any(
+        entry.get("type") == "repository" and entry.get("name") == repository
+        and "pull" in entry.get("actions", []) for entry in claims.get("access", []))
+    if not granted:
+        return _challenge(req, f"repository:{repository}:pull")
+    tags = fake.scenario.repositories.get(req.host.lower(), {}).get(repository)
+    if tags is None:
+        return acr_error(404, "NAME_UNKNOWN", f"repository name not known to registry: {repository}")
+    digest = tags.get(reference) or (reference if reference in tags.values() else None)
+    if digest is None:
+        return acr_error(404, "MANIFEST_UNKNOWN", f"manifest tagged by \"{reference}\" is not found")
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST}).encode()
+    req.record["accept"] = req.headers.get("accept", "")
+    return Reply(200, manifest, {"Content-Type": OCI_MANIFEST, "Docker-Content-Digest": digest})
 
 
 # --------------------------------------------------------------------------- registry upstream

@@ -19,7 +19,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from acr import acr_exchange, acr_token_get, acr_token_post, registry_ping, relay
+from acr import (MANIFEST_PATH, acr_exchange, acr_token_get, acr_token_post, registry_manifest,
+                 registry_ping, relay)
 from entra import entra_token
 from managed_identity import HIMDS, IMDS, identity_token
 from messages import Reply, Request, not_found
@@ -34,11 +35,17 @@ ROUTES = {
     ("token", "GET"): acr_token_get,
     ("token", "POST"): acr_token_post,
     ("v2", "GET"): registry_ping,
+    ("manifest", "GET"): registry_manifest,
+    ("manifest", "HEAD"): registry_manifest,
 }
 
 
 def classify(path):
-    return "entra" if ENTRA_PATH.match(path) else FIXED_PATHS.get(path, "other")
+    if ENTRA_PATH.match(path):
+        return "entra"
+    if MANIFEST_PATH.match(path):
+        return "manifest"
+    return FIXED_PATHS.get(path, "other")
 
 
 def route(fake, endpoint, req):
@@ -93,7 +100,8 @@ class JsonHandler(BaseHTTPRequestHandler):
         if truncate:
             body = body[:len(body) // 2]
             self.close_connection = True
-        self.wfile.write(body)
+        if self.command != "HEAD":  # HEAD says how long the body is, and sends none
+            self.wfile.write(body)
 
 
 class ServiceHandler(JsonHandler):
@@ -192,9 +200,11 @@ class TlsHandler(ServiceHandler):
         return upstream if upstream is not None and (path == "/v2" or path.startswith("/v2/")) else None
 
     def do_HEAD(self):
-        # Registry clients check blobs and manifests with HEAD. The fake's own endpoints never
-        # answered it, so without an upstream it stays what http.server makes of it: 501.
-        if self.relay_target(urlsplit(self.path).path) is None:
+        # Registry clients check blobs and manifests with HEAD. The fake answers it for the
+        # scenario's manifests, and relays it to an upstream; anything else stays what
+        # http.server makes of it: 501.
+        path = urlsplit(self.path).path
+        if self.relay_target(path) is None and classify(path) != "manifest":
             self.send_error(501, f"Unsupported method ({self.command!r})")
             return
         self.serve()

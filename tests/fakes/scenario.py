@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from jwt_tokens import Signer, certificate_index
 
-FAULT_ENDPOINTS = ("entra", "exchange", "token", "v2", "himds", "imds")
+FAULT_ENDPOINTS = ("entra", "exchange", "token", "v2", "manifest", "himds", "imds")
 # reset and close end the connection instead of answering; truncate answers, but closes the
 # connection halfway through the body its Content-Length announced.
 FAULT_ACTIONS = ("reset", "close", "truncate")
@@ -82,9 +82,19 @@ class Scenario:
         # The TLS port is only known at run time, so a scenario file names it "{tls}".
         self.registries = {}  # login server -> client ids with AcrPull
         self.admins = {}      # login server -> (username, password) of its admin user, if enabled
+        # login server -> {repository -> {tag -> digest}}: the manifests the fake serves itself
+        # (without a registry upstream).
+        self.repositories = {}
+        # login server -> {client id -> repository prefixes it may read}, for a registry in
+        # ACR's ABAC mode ("RBAC Registry + ABAC Repository Permissions"), which ignores AcrPull.
+        self.abac = {}
         for name, reg in doc["registries"].items():
             name = name.replace("{tls}", str(tls_port)).lower()
             self.registries[name] = set(reg.get("acrpull", []))
+            self.repositories[name] = {repo: dict(tags)
+                                       for repo, tags in reg.get("repositories", {}).items()}
+            if "abac" in reg:
+                self.abac[name] = {client: list(prefixes) for client, prefixes in reg["abac"].items()}
             if "admin" in reg:
                 self.admins[name] = (str(reg["admin"]["username"]), str(reg["admin"]["password"]))
         self.audiences = list(doc.get("audiences", DEFAULT_SCENARIO["audiences"]))

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -34,6 +35,13 @@ class CheckTest : public ProviderTest {
     transport_.PushJson(200,
                         absl::StrCat(R"({"refresh_token":")", RefreshToken(lifetime), R"("})"));
   }
+  // The pull check's two answers: the repository token, then the manifest's HEAD.
+  void PushPull(int manifest_status, absl::string_view manifest_body = "") {
+    transport_.PushJson(200, R"({"access_token":"repository-access-token"})");
+    transport_.PushJson(manifest_status, manifest_body,
+                        {{"docker-content-digest", "sha256:0123abcd"},
+                         {"content-type", "application/vnd.oci.image.manifest.v1+json"}});
+  }
 };
 
 TEST_F(CheckTest, ReportsTheClockSkewErrorOfTheKubeletPath) {
@@ -58,15 +66,67 @@ TEST_F(CheckTest, PassingCheckReportsWhatTheKubeletGets) {
   ASSERT_EQ(kubelet->cache_duration, absl::Minutes(90));
 
   PushRefresh(absl::Hours(3));
-  const CheckReport report = Check("myacr.azurecr.io/app");
+  PushPull(200);
+  const CheckReport report = Check("myacr.azurecr.io/app:v1");
   EXPECT_TRUE(report.Passed()) << report.ToString();
   const std::string text = report.ToString();
   EXPECT_THAT(text, HasSubstr(absl::StrCat("Entra ID: signed in (app ", kClient, ", tenant ",
                                            kTenant, ")")));
   EXPECT_THAT(text, HasSubstr("ACR: myacr.azurecr.io issued a refresh token valid until"));
   EXPECT_THAT(text, HasSubstr("the kubelet may reuse it for 1h30m0s"));
+  EXPECT_THAT(text, HasSubstr("pull: myacr.azurecr.io/app:v1 can be pulled (sha256:0123abcd, "
+                              "application/vnd.oci.image.manifest.v1+json)"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr(kAccessToken)));
-  EXPECT_EQ(transport_.sent.size(), 4u) << "two requests each: check caches nothing";
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("repository-access-token")));
+  ASSERT_EQ(transport_.sent.size(), 6u) << "check caches nothing, then proves the pull";
+  const HttpRequest& token = transport_.sent[4];
+  EXPECT_EQ(token.url, "https://myacr.azurecr.io/oauth2/token");
+  EXPECT_EQ(ParseForm(token.body)["scope"], "repository:app:pull");
+  EXPECT_EQ(ParseForm(token.body)["grant_type"], "refresh_token");
+  const HttpRequest& head = transport_.sent[5];
+  EXPECT_EQ(head.method, "HEAD");
+  EXPECT_EQ(head.url, "https://myacr.azurecr.io/v2/app/manifests/v1");
+  EXPECT_THAT(head.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                                "Authorization", "Bearer repository-access-token")));
+}
+
+// A registry in ABAC mode ignores AcrPull: the exchange works, the repository does not.
+TEST_F(CheckTest, AnIdentityThatMayNotReadTheRepositoryIsToldWhy) {
+  PushRefresh(absl::Hours(3));
+  PushPull(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})");
+  const CheckReport report = Check("myacr.azurecr.io/team/app:v1");
+  EXPECT_FALSE(report.Passed());
+  EXPECT_THAT(report.lines.back().text,
+              HasSubstr("pull: signed in, but this identity may not read repository team/app of "
+                        "myacr.azurecr.io (HTTP 401: authentication required; a registry in ABAC "
+                        "mode ignores AcrPull: assign the role \"Container Registry Repository "
+                        "Reader\""));
+}
+
+TEST_F(CheckTest, AMissingTagIsNotFound) {
+  PushRefresh(absl::Hours(3));
+  PushPull(404);
+  CheckReport report = Check("myacr.azurecr.io/team/app:v9");
+  EXPECT_FALSE(report.Passed());
+  EXPECT_THAT(report.lines.back().text,
+              HasSubstr("pull: myacr.azurecr.io/team/app:v9 does not exist (HTTP 404; list the "
+                        "tags: az acr repository show-tags --name myacr --repository team/app)"));
+  PushRefresh(absl::Hours(3));
+  PushPull(404);
+  report = Check("myacr.azurecr.io/team/app");
+  EXPECT_TRUE(report.Passed()) << "without a tag, a missing latest is only a warning";
+  EXPECT_EQ(report.lines.back().kind, CheckLine::Kind::kWarning);
+  EXPECT_THAT(report.lines.back().text, HasSubstr("no tag was given, so \"latest\" was tried"));
+}
+
+TEST_F(CheckTest, ARefusedScopeIsItsOwnOutcome) {
+  PushRefresh(absl::Hours(3));
+  transport_.PushJson(400, R"({"errors":[{"code":"DENIED","message":"invalid scope"}]})");
+  const CheckReport report = Check("myacr.azurecr.io/team/app@sha256:0123abcd");
+  EXPECT_FALSE(report.Passed());
+  EXPECT_THAT(report.lines.back().text,
+              HasSubstr("pull: myacr.azurecr.io refused a token for repository:team/app:pull "
+                        "(HTTP 400: invalid scope"));
 }
 
 TEST_F(CheckTest, WithoutAnImageSignsInOnly) {
@@ -147,11 +207,14 @@ class KubeletSideTest : public CheckTest {
     side.config_path = "/k3s/config.yaml";
     side.bin_dir = "/k3s/bin";
     side.self = self_;
-    side.version = version;
+    side.version = std::move(version);
     side.version_source = "k3s --version";
     side.k3s = true;
     inputs.kubelet = side;
-    if (!image.empty()) PushRefresh(absl::Hours(3));
+    if (!image.empty()) {
+      PushRefresh(absl::Hours(3));
+      PushPull(200);
+    }
     return RunChecks(inputs, env_).ToString();
   }
   static std::string Config(const std::string& images) {
