@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
       return acrcp::RunCheckCommand(*cl);
     case acrcp::CommandLine::Action::kSetup:
       return acrcp::RunSetupCommand(*cl);
+    case acrcp::CommandLine::Action::kRefresh:
+      return acrcp::RunRefreshCommand(*cl);
     case acrcp::CommandLine::Action::kDockerCredential:
       return DockerCredentialHelper(cl->docker_args);
     case acrcp::CommandLine::Action::kProvide:

@@ -27,6 +27,19 @@ absl::Status WithDeadlineHint(const absl::Status& status, const NodeConfig& conf
                    "; check the node's connectivity to Azure and HTTPS_PROXY / NO_PROXY)"));
 }
 
+// Once the cached token ran out during an outage, says since when refreshing has failed:
+// `refresh` kept the token alive until then, and the operator wants the outage's start.
+absl::Status WithOutageSince(const absl::Status& status, const std::optional<CachedToken>& cached) {
+  if (!cached || cached->failing_since == absl::InfinitePast()) return status;
+  return absl::Status(
+      status.code(),
+      absl::StrCat(
+          status.message(), " [no refresh has succeeded since ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", cached->failing_since, absl::UTCTimeZone()),
+          "; the cached token expired at ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", cached->expires_at, absl::UTCTimeZone()), "]"));
+}
+
 // One invocation's refresh work: the network stack, the deadline and the Entra sign-in,
 // created only once a cached token was not enough.
 class Refresher {
@@ -49,8 +62,9 @@ class Refresher {
     return access;
   }
 
-  // A new ACR refresh token for `login_server` (normalised).
-  absl::StatusOr<CachedToken> RefreshToken(const std::string& login_server) {
+  // A new ACR refresh token for `login_server` (normalised); `renewable` when the node can get
+  // another on its own (`refresh`), not with a pod's token.
+  absl::StatusOr<CachedToken> RefreshToken(const std::string& login_server, bool renewable) {
     absl::StatusOr<AccessToken> access = SignIn();
     if (!access.ok()) return access.status();
     const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->value,
@@ -58,7 +72,12 @@ class Refresher {
     const absl::Time sent = env_.clock->Now();
     absl::StatusOr<AcrRefreshToken> token = ExchangeForRefreshToken(*helper_, retrier_, exchange);
     if (!token.ok()) return token.status();
-    CachedToken entry{std::move(token->token), sent, token->expires_at};
+    CachedToken entry;
+    entry.token = std::move(token->token);
+    entry.obtained_at = sent;
+    entry.expires_at = token->expires_at;
+    entry.registry = login_server;
+    entry.renewable = renewable;
     if (!entry.UsableAt(env_.clock->Now())) {
       return absl::FailedPreconditionError(absl::StrCat(
           "ACR token exchange at ", login_server, " returned a refresh token that expires at ",
@@ -151,10 +170,10 @@ absl::StatusOr<std::optional<RegistryCredentials>> CredentialsForRegistry(
   absl::StatusOr<CachedToken> token = GetOrRefresh(
       *env.cache, *env.clock, AcrCacheKey(**identity, config, login_server),
       absl::StrCat("ACR refresh token for ", login_server), refresher.deadline(),
-      [&] { return refresher.RefreshToken(login_server); }, cached);
+      [&] { return refresher.RefreshToken(login_server, pod.token.empty()); }, cached);
   if (!token.ok()) {
     if (!cached || !cached->UsableAt(env.clock->Now())) {
-      return WithDeadlineHint(token.status(), config);
+      return WithOutageSince(WithDeadlineHint(token.status(), config), cached);
     }
     log::Debug(
         1, absl::StrCat("refresh failed, serving the cached token for ", login_server,
@@ -165,6 +184,31 @@ absl::StatusOr<std::optional<RegistryCredentials>> CredentialsForRegistry(
   const absl::Duration reuse_for =
       std::min(config.max_cache_duration, (token->expires_at - env.clock->Now()) / 2);
   return RegistryCredentials{std::move(target->registries), *std::move(token), reuse_for};
+}
+
+absl::StatusOr<RenewOutcome> RenewCredentials(const CacheListing& listing, absl::Duration ahead,
+                                              const NodeConfig& config, const ProviderEnv& env) {
+  std::optional<RegistryTarget> target = AllowedTargetOf(listing.entry.registry, config);
+  if (!target || target->login_server != listing.entry.registry) return RenewOutcome::kNotOurs;
+  absl::StatusOr<std::unique_ptr<Identity>> identity =
+      CreateIdentity(config, ServiceAccountToken{}, target->login_server);
+  if (!identity.ok()) return identity.status();
+  const std::string key = AcrCacheKey(**identity, config, target->login_server);
+  if (key != listing.key) return RenewOutcome::kNotOurs;
+
+  Refresher refresher(config, env, **identity);
+  bool renewed = false;
+  std::optional<CachedToken> cached;
+  absl::StatusOr<CachedToken> token = GetOrRefresh(
+      *env.cache, *env.clock, key, absl::StrCat("ACR refresh token for ", target->login_server),
+      refresher.deadline(),
+      [&] {
+        renewed = true;
+        return refresher.RefreshToken(target->login_server, true);
+      },
+      cached, ahead);
+  if (!token.ok()) return WithDeadlineHint(token.status(), config);
+  return renewed ? RenewOutcome::kRenewed : RenewOutcome::kStillFresh;
 }
 
 absl::Status SignIn(const NodeConfig& config, const ProviderEnv& env) {

@@ -83,6 +83,19 @@ absl::StatusOr<std::optional<RegistryCredentials>> CredentialsForRegistry(
     absl::string_view registry, const ServiceAccountToken& pod, const NodeConfig& config,
     const ProviderEnv& env);
 
+enum class RenewOutcome {
+  kRenewed,     // a new token is cached
+  kStillFresh,  // the cached one stays fresh for the look-ahead (another process renewed it)
+  kNotOurs,     // made with another identity or settings, or for a registry no longer
+                // allowed: left to expire
+};
+
+// `refresh`'s step for one cache entry: renews `listing`'s token unless it is still fresh
+// `ahead` from now, the kubelet path's refresh under the same per-key lock, as the node's
+// identity (REQUIRES: listing.entry.renewable). Errors as CredentialsForRegistry's.
+absl::StatusOr<RenewOutcome> RenewCredentials(const CacheListing& listing, absl::Duration ahead,
+                                              const NodeConfig& config, const ProviderEnv& env);
+
 // Signs in to Entra ID as the node's identity, the first step of every refresh, and tells
 // `env.observer`. For `check` without an image.
 absl::Status SignIn(const NodeConfig& config, const ProviderEnv& env);

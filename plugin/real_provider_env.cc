@@ -12,8 +12,9 @@
 namespace acrcp {
 
 RealProviderEnv::RealProviderEnv(const NodeConfig& config, const std::string& cache_dir,
-                                 HelperSettings helper)
-    : cache_(cache_dir.empty() ? NewNullTokenCache() : OpenFileTokenCache(cache_dir, RealClock())) {
+                                 HelperSettings helper, CacheUse use)
+    : cache_(cache_dir.empty() ? NewNullTokenCache()
+                               : OpenFileTokenCache(cache_dir, RealClock(), use)) {
   env_.clock = &RealClock();
   env_.cache = cache_.get();
   env_.jitter = RandomJitter();

@@ -13,6 +13,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "plugin/cache/file_token_cache.h"
 #include "plugin/cache/token_cache.h"
 #include "plugin/config/node_config.h"
 #include "plugin/provider.h"
@@ -28,9 +29,10 @@ struct HelperSettings {
 
 class RealProviderEnv {
  public:
-  // Caches in `cache_dir`, or nowhere when it is "". REQUIRES: `config` outlives this.
+  // Caches in `cache_dir`, or nowhere when it is "", reading it as `use` says.
+  // REQUIRES: `config` outlives this.
   RealProviderEnv(const NodeConfig& config, const std::string& cache_dir,
-                  HelperSettings helper = {});
+                  HelperSettings helper = {}, CacheUse use = CacheUse::kServe);
   RealProviderEnv(const RealProviderEnv&) = delete;
   RealProviderEnv& operator=(const RealProviderEnv&) = delete;
 

@@ -14,11 +14,18 @@ constexpr int kFormatVersion = 1;
 }  // namespace
 
 std::string SerializeCacheEntry(absl::string_view key, const CachedToken& entry) {
-  const nlohmann::json doc = {{"version", kFormatVersion},
-                              {"key", std::string(key)},
-                              {"token", entry.token},
-                              {"obtainedAt", absl::ToUnixSeconds(entry.obtained_at)},
-                              {"expiresAt", absl::ToUnixSeconds(entry.expires_at)}};
+  nlohmann::json doc = {{"version", kFormatVersion},
+                        {"key", std::string(key)},
+                        {"token", entry.token},
+                        {"obtainedAt", absl::ToUnixSeconds(entry.obtained_at)},
+                        {"expiresAt", absl::ToUnixSeconds(entry.expires_at)}};
+  if (!entry.registry.empty()) {
+    doc["registry"] = entry.registry;
+    doc["renewable"] = entry.renewable;
+  }
+  if (entry.failing_since != absl::InfinitePast()) {
+    doc["refreshFailingSince"] = absl::ToUnixSeconds(entry.failing_since);
+  }
   return doc.dump();
 }
 
@@ -33,9 +40,24 @@ absl::StatusOr<CachedToken> ParseCacheEntry(absl::string_view text, absl::string
       !doc["token"].is_string() || !is_int("obtainedAt") || !is_int("expiresAt")) {
     return absl::InvalidArgumentError("not a cache entry of this version");
   }
-  CachedToken entry{doc["token"].get<std::string>(),
-                    absl::FromUnixSeconds(doc["obtainedAt"].get<int64_t>()),
-                    absl::FromUnixSeconds(doc["expiresAt"].get<int64_t>())};
+  // Optional, added later in version 1: entries without them are still served.
+  const bool has_registry = doc.contains("registry");
+  if ((has_registry && (!doc["registry"].is_string() || !doc.contains("renewable") ||
+                        !doc["renewable"].is_boolean())) ||
+      (doc.contains("refreshFailingSince") && !is_int("refreshFailingSince"))) {
+    return absl::InvalidArgumentError("not a cache entry of this version");
+  }
+  CachedToken entry;
+  entry.token = doc["token"].get<std::string>();
+  entry.obtained_at = absl::FromUnixSeconds(doc["obtainedAt"].get<int64_t>());
+  entry.expires_at = absl::FromUnixSeconds(doc["expiresAt"].get<int64_t>());
+  if (has_registry) {
+    entry.registry = doc["registry"].get<std::string>();
+    entry.renewable = doc["renewable"].get<bool>();
+  }
+  if (doc.contains("refreshFailingSince")) {
+    entry.failing_since = absl::FromUnixSeconds(doc["refreshFailingSince"].get<int64_t>());
+  }
   if (entry.token.empty() || entry.expires_at <= entry.obtained_at) {
     return absl::InvalidArgumentError("inconsistent times or empty token");
   }

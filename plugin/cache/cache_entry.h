@@ -1,7 +1,10 @@
 // The on-disk form of one token cache entry (file_token_cache.h): a small JSON document
 // that names its own key, so an entry renamed or copied to another key's file is refused.
 //
-//   {"version":1,"key":"<key>","token":"<token>","obtainedAt":<unix s>,"expiresAt":<unix s>}
+//   {"version":1,"key":"<key>","token":"<token>","obtainedAt":<unix s>,"expiresAt":<unix s>,
+//    "registry":"<login server>","renewable":<bool>,"refreshFailingSince":<unix s>}
+//
+// The last three are optional (entries written before `refresh` existed lack them).
 //
 // Parsing is strict because cache files are input: anything but this exact shape, with a
 // non-empty token and expiresAt after obtainedAt, is rejected and later replaced.

@@ -15,10 +15,13 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "plugin/base/fd_io.h"
 #include "plugin/base/log.h"
 #include "plugin/base/secure_file.h"
@@ -51,26 +54,31 @@ class FileLock : public CacheLock {
 
 class FileTokenCache : public TokenCache {
  public:
-  FileTokenCache(std::string dir, Clock& clock) : dir_(std::move(dir)), clock_(clock) {}
+  FileTokenCache(std::string dir, Clock& clock, CacheUse use)
+      : dir_(std::move(dir)), clock_(clock), use_(use) {}
 
   std::optional<CachedToken> Get(const std::string& key) override {
-    if (!IsSafeKey(key)) return std::nullopt;
-    const std::string path = EntryPath(key);
-    absl::StatusOr<SecureFile> file = ReadSecureFile(path, "cache entry", FileAccess::kPrivate,
-                                                     kMaxEntryBytes, Symlinks::kRefuse);
-    if (!file.ok()) {
-      if (!absl::IsNotFound(file.status())) {
-        log::Debug(1, absl::StrCat("ignoring ", file.status().message()));
+    std::optional<CachedToken> entry = Read(key);
+    if (entry && use_ == CacheUse::kServe) MarkUsed(key);
+    return entry;
+  }
+
+  std::vector<CacheListing> List() override {
+    std::vector<CacheListing> listings;
+    DIR* dir = opendir(dir_.c_str());
+    if (dir == nullptr) return listings;
+    while (const dirent* item = readdir(dir)) {
+      absl::string_view name = item->d_name;
+      if (!absl::ConsumeSuffix(&name, ".json")) continue;
+      const std::string key(name);
+      if (std::optional<CachedToken> entry = Read(key)) {
+        listings.push_back(CacheListing{key, *std::move(entry), LastUsed(key)});
       }
-      return std::nullopt;
     }
-    absl::StatusOr<CachedToken> entry = ParseCacheEntry(file->contents, key);
-    if (!entry.ok()) {
-      Ignore(path, entry.status().message());
-      return std::nullopt;
-    }
-    log::RegisterSecret(entry->token);
-    return *std::move(entry);
+    closedir(dir);
+    std::sort(listings.begin(), listings.end(),
+              [](const CacheListing& a, const CacheListing& b) { return a.key < b.key; });
+    return listings;
   }
 
   void Put(const std::string& key, const CachedToken& entry) override {
@@ -96,12 +104,14 @@ class FileTokenCache : public TokenCache {
       return;
     }
     SyncDirectory();
+    if (use_ == CacheUse::kServe) MarkUsed(key);  // a front end's refresh serves the entry
   }
 
   void Erase(const std::string& key) override {
     if (!IsSafeKey(key)) return;
     const std::string path = EntryPath(key);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) Failed("remove", path);
+    unlink(absl::StrCat(dir_, "/", key, ".used").c_str());
   }
 
   absl::StatusOr<std::unique_ptr<CacheLock>> Lock(const std::string& key,
@@ -135,6 +145,46 @@ class FileTokenCache : public TokenCache {
   }
 
  private:
+  std::optional<CachedToken> Read(const std::string& key) {
+    if (!IsSafeKey(key)) return std::nullopt;
+    const std::string path = EntryPath(key);
+    absl::StatusOr<SecureFile> file = ReadSecureFile(path, "cache entry", FileAccess::kPrivate,
+                                                     kMaxEntryBytes, Symlinks::kRefuse);
+    if (!file.ok()) {
+      if (!absl::IsNotFound(file.status())) {
+        log::Debug(1, absl::StrCat("ignoring ", file.status().message()));
+      }
+      return std::nullopt;
+    }
+    absl::StatusOr<CachedToken> entry = ParseCacheEntry(file->contents, key);
+    if (!entry.ok()) {
+      Ignore(path, entry.status().message());
+      return std::nullopt;
+    }
+    log::RegisterSecret(entry->token);
+    return *std::move(entry);
+  }
+
+  // A front end's read: <key>.used's mtime says when, for `refresh` (a file of its own, so
+  // neither atime mount options nor refresh's own reads and writes blur it).
+  void MarkUsed(const std::string& key) const {
+    const std::string path = absl::StrCat(dir_, "/", key, ".used");
+    const timespec now = absl::ToTimespec(clock_.Now());
+    const timespec times[2] = {now, now};
+    if (utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0) return;
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return;
+    futimens(fd, times);
+    close(fd);
+  }
+
+  absl::Time LastUsed(const std::string& key) const {
+    struct stat st {};
+    const std::string path = absl::StrCat(dir_, "/", key, ".used");
+    if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return absl::InfinitePast();
+    return absl::TimeFromTimespec(st.st_mtim);
+  }
+
   std::string EntryPath(const std::string& key) const {
     return absl::StrCat(dir_, "/", key, ".json");
   }
@@ -169,6 +219,7 @@ class FileTokenCache : public TokenCache {
 
   std::string dir_;
   Clock& clock_;
+  CacheUse use_;
 };
 
 // Why `dir` cannot hold the cache, or OK after making sure only we can use it. Missing
@@ -203,13 +254,13 @@ absl::Status PrepareDirectory(const std::string& dir) {
 
 }  // namespace
 
-std::unique_ptr<TokenCache> OpenFileTokenCache(const std::string& dir, Clock& clock) {
+std::unique_ptr<TokenCache> OpenFileTokenCache(const std::string& dir, Clock& clock, CacheUse use) {
   if (absl::Status status = PrepareDirectory(dir); !status.ok()) {
     log::Debug(1,
                absl::StrCat("token cache disabled: cache directory ", dir, ": ", status.message()));
     return NewNullTokenCache();
   }
-  return std::make_unique<FileTokenCache>(dir, clock);
+  return std::make_unique<FileTokenCache>(dir, clock, use);
 }
 
 }  // namespace acrcp

@@ -4,6 +4,7 @@
 // tokens never reach persistent storage):
 //   <key>.json              one entry, mode 0600, replaced by rename(2)
 //   <key>.lock              empty, flock(2)ed while <key> is being refreshed
+//   <key>.used              empty; its mtime is when a front end last read <key>.json
 //   <key>.json.tmp.XXXXXX   a write in progress; a crashed writer's leftovers are removed by
 //                           the next writer of that key
 // An entry that is not a regular 0600 file owned by us, is too large, is not valid JSON of
@@ -20,11 +21,15 @@
 
 namespace acrcp {
 
+// Who reads: a front end (each read is a use, which `refresh` goes by) or `refresh`.
+enum class CacheUse { kServe, kRenew };
+
 // Opens (creating it 0700 if missing, tightening its mode if we own it) the cache in `dir`.
 // Returns the null cache, after saying why at -v 1, when the directory cannot be used
 // safely: not a directory, owned by another user, or not creatable. Caching is an
 // optimisation; pulls keep working without it. REQUIRES: `clock` outlives the cache.
-std::unique_ptr<TokenCache> OpenFileTokenCache(const std::string& dir, Clock& clock);
+std::unique_ptr<TokenCache> OpenFileTokenCache(const std::string& dir, Clock& clock,
+                                               CacheUse use = CacheUse::kServe);
 
 }  // namespace acrcp
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "plugin/base/log.h"
@@ -16,6 +17,7 @@ class NullTokenCache : public TokenCache {
   std::optional<CachedToken> Get(const std::string&) override { return std::nullopt; }
   void Put(const std::string&, const CachedToken&) override {}
   void Erase(const std::string&) override {}
+  std::vector<CacheListing> List() override { return {}; }
   absl::StatusOr<std::unique_ptr<CacheLock>> Lock(const std::string&, absl::Time) override {
     return std::make_unique<CacheLock>();
   }
@@ -28,9 +30,9 @@ std::unique_ptr<TokenCache> NewNullTokenCache() { return std::make_unique<NullTo
 absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const std::string& key,
                                          absl::string_view what, absl::Time deadline,
                                          absl::FunctionRef<absl::StatusOr<CachedToken>()> refresh,
-                                         std::optional<CachedToken>& seen) {
+                                         std::optional<CachedToken>& seen, absl::Duration ahead) {
   seen = cache.Get(key);
-  if (seen && seen->FreshAt(clock.Now())) {
+  if (seen && seen->FreshAt(clock.Now() + ahead)) {
     log::Debug(1, absl::StrCat("using the cached ", what));
     return *seen;
   }
@@ -38,14 +40,19 @@ absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const 
   if (!lock.ok()) return lock.status();
   if (std::optional<CachedToken> again = cache.Get(key)) {
     seen = std::move(again);
-    if (seen->FreshAt(clock.Now())) {
+    if (seen->FreshAt(clock.Now() + ahead)) {
       log::Debug(1, absl::StrCat("another invocation just refreshed the ", what));
       return *seen;
     }
   }
   log::Debug(1, absl::StrCat(seen ? "refreshing the " : "no cached ", what));
   absl::StatusOr<CachedToken> fresh = refresh();
-  if (fresh.ok()) cache.Put(key, *fresh);
+  if (fresh.ok()) {
+    cache.Put(key, *fresh);
+  } else if (seen && seen->failing_since == absl::InfinitePast()) {
+    seen->failing_since = clock.Now();
+    cache.Put(key, *seen);
+  }
   return fresh;
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
@@ -29,6 +30,13 @@ struct CachedToken {
   std::string token;
   absl::Time obtained_at;
   absl::Time expires_at;
+  // The login server the token is for, and whether the node can renew it on its own (not a
+  // per-pod service-account token): what `refresh` needs. Empty/false in older entries.
+  std::string registry = {};
+  bool renewable = false;
+  // Since when every attempt to replace this token has failed (InfinitePast: the last one
+  // worked), for the error once it can no longer be served.
+  absl::Time failing_since = absl::InfinitePast();
 
   // Fresh: younger than half its lifetime (then it is refreshed, as the ECR helper does),
   // with kMinRemainingLifetime left.
@@ -37,6 +45,13 @@ struct CachedToken {
   }
   // Usable: may still be served when a refresh fails (stale-while-down).
   bool UsableAt(absl::Time now) const { return now + kMinRemainingLifetime < expires_at; }
+};
+
+// One entry as `refresh` sees it: what it holds and when a front end last read it.
+struct CacheListing {
+  std::string key;
+  CachedToken entry;
+  absl::Time last_used;  // InfinitePast when never read since it was stored
 };
 
 // Held while a key is being refreshed; destruction releases it.
@@ -62,6 +77,10 @@ class TokenCache {
   // `key`'s lock.
   virtual void Erase(const std::string& key) = 0;
 
+  // Every well-formed entry, with when a front end last read it. Reading them here does not
+  // count as a use.
+  virtual std::vector<CacheListing> List() = 0;
+
   // Waits until this process holds `key`'s lock or `deadline` passes (DeadlineExceeded).
   // The lock is released when the returned object is destroyed or the process dies.
   virtual absl::StatusOr<std::unique_ptr<CacheLock>> Lock(const std::string& key,
@@ -72,14 +91,17 @@ class TokenCache {
 std::unique_ptr<TokenCache> NewNullTokenCache();
 
 // The single-flight read-through used for every cached token: returns `key`'s entry if it is
-// fresh; otherwise takes the key's lock (waiting at most until `deadline`), checks again
+// fresh, and still will be `ahead` from now (0 for the front ends; `refresh` looks ahead to
+// its next run); otherwise takes the key's lock (waiting at most until `deadline`), checks again
 // (the previous holder may just have refreshed it), and else calls `refresh` and stores its
-// result. `seen` receives the last entry read from the cache, fresh or not, so a caller
-// whose refresh failed can still serve a usable one. `what` names the token at -v 1.
+// result; when `refresh` fails, the entry's failing_since is stored. `seen` receives the last entry
+// read from the cache, fresh or not, so a caller whose refresh failed can still serve a usable one.
+// `what` names the token at -v 1.
 absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const std::string& key,
                                          absl::string_view what, absl::Time deadline,
                                          absl::FunctionRef<absl::StatusOr<CachedToken>()> refresh,
-                                         std::optional<CachedToken>& seen);
+                                         std::optional<CachedToken>& seen,
+                                         absl::Duration ahead = absl::ZeroDuration());
 
 }  // namespace acrcp
 

@@ -57,8 +57,13 @@ class Parser {
       cl_.docker_args.assign(args_.begin() + 1, args_.end());
       return cl_;
     }
-    const bool subcommand = !args_.empty() && (args_[0] == "check" || args_[0] == "setup");
-    if (subcommand) cl_.action = args_[0] == "check" ? Action::kCheck : Action::kSetup;
+    const bool subcommand =
+        !args_.empty() && (args_[0] == "check" || args_[0] == "setup" || args_[0] == "refresh");
+    if (subcommand) {
+      cl_.action = args_[0] == "check"   ? Action::kCheck
+                   : args_[0] == "setup" ? Action::kSetup
+                                         : Action::kRefresh;
+    }
     for (next_ = subcommand ? 1 : 0; next_ < args_.size();) {
       const std::string& arg = args_[next_++];
       if (arg.size() < 2 || arg[0] != '-') {
@@ -159,6 +164,9 @@ class Parser {
             "before anything is changed");
       }
     }
+    if (cl_.action == Action::kRefresh && !positional_.empty()) {
+      return UsageError("refresh takes no arguments, only --config PATH and -v N");
+    }
     if (positional_.size() > 1) {
       return UsageError(absl::StrCat("expected at most one config file path, got ",
                                      positional_.size(), " arguments"));
@@ -214,6 +222,8 @@ std::string UsageText() {
       "                                                   wire the plugin into the kubelet\n"
       "  acr-credential-provider setup k3s|kubeadm --remove [--root DIR] [--dry-run]\n"
       "                                                   undo it\n"
+      "  acr-credential-provider refresh [--config PATH]  renew cached tokens before they\n"
+      "                                                   age (run by the systemd timer)\n"
       "  acr-credential-provider docker-credential get|list|erase|store|version\n"
       "                                                   Docker credential helper (also run\n"
       "                                                   as docker-credential-acr)\n"
@@ -243,8 +253,8 @@ std::string UsageText() {
       "                 (tokenAttributes, kubelet 1.33+; see docs/identities.md)\n"
       "\n"
       "The upstream plugin's klog flags (--logtostderr, --log-dir, ...) are accepted and\n"
-      "ignored. check and setup read /etc/acr-credential-provider/config.json unless\n"
-      "--config is given.\n"
+      "ignored. check, setup and refresh read /etc/acr-credential-provider/config.json\n"
+      "unless --config is given.\n"
       "\n"
       "The kubelet runs this program; see docs/configuration.md and the README for the\n"
       "CredentialProviderConfig that wires it up.\n");

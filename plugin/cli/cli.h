@@ -26,9 +26,9 @@
 namespace acrcp {
 
 struct CommandLine {
-  enum class Action { kProvide, kPrintVersion, kHelp, kCheck, kSetup, kDockerCredential };
+  enum class Action { kProvide, kPrintVersion, kHelp, kCheck, kSetup, kRefresh, kDockerCredential };
   Action action = Action::kProvide;
-  // kProvide: empty means the environment only. check and setup default to
+  // kProvide: empty means the environment only. check, setup and refresh default to
   // kDefaultConfigPath (node_config.h).
   std::string config_path;
   int verbosity = 0;

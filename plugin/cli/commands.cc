@@ -18,6 +18,7 @@
 #include "plugin/cli/check.h"
 #include "plugin/cli/k3s_node.h"
 #include "plugin/cli/kubelet_node.h"
+#include "plugin/cli/refresh.h"
 #include "plugin/cli/setup.h"
 #include "plugin/net/helper_transport.h"
 #include "plugin/real_provider_env.h"
@@ -155,6 +156,16 @@ int RunSetupCommand(const CommandLine& cl) {
   const absl::Status done = ApplySetup(*plan, cl.root, cl.dry_run, RealClock().Now(), log);
   Print(log);
   return done.ok() ? 0 : Failed(done);
+}
+
+int RunRefreshCommand(const CommandLine& cl) {
+  const absl::StatusOr<NodeConfig> config = LoadConfigFor(cl, ProcessEnvironment());
+  if (!config.ok()) return Failed(config.status());
+  const RealProviderEnv real(*config, config->cache_dir, {}, CacheUse::kRenew);
+  const bool ok =
+      RefreshCachedTokens(*config, real.env(), RefreshPolicy{},
+                          [](absl::string_view line) { Print(absl::StrCat(line, "\n")); });
+  return ok ? 0 : 1;
 }
 
 }  // namespace acrcp

@@ -40,7 +40,7 @@ SCENARIO = {
     "refresh_token_lifetime_seconds": 10800,
 }
 COLD = [("entra", 200), ("exchange", 200)]
-ENTRY_FIELDS = {"version", "key", "token", "obtainedAt", "expiresAt"}
+ENTRY_FIELDS = {"version", "key", "token", "obtainedAt", "expiresAt", "registry", "renewable"}
 ENTRY_NAME = re.compile(r"^acr-[0-9a-f]{64}\.json$")
 STALE_MESSAGE = "refresh failed, serving the cached token"
 
@@ -219,6 +219,8 @@ class CacheTest(IntegrationTestCase):
         self.assertEqual(entry["version"], 1)
         self.assertEqual(entry["key"], path.name.removesuffix(".json"))
         self.assertLess(entry["obtainedAt"], entry["expiresAt"])
+        self.assertEqual(entry["registry"], jwt_claims(entry["token"])["aud"])
+        self.assertIs(entry["renewable"], True)
         if token is not None:
             self.assertEqual(entry["token"], token)
         return entry

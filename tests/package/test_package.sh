@@ -52,8 +52,9 @@ $(for f in config/*.yaml; do echo "/usr/share/doc/$name/examples/${f#config/}"; 
 
 phase "deb: contents, control, lintian"
 deb_files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {sub(/^\./, "", $6); $1=$2=$3=$4=$5=""; sub(/^ +/, ""); print}' | sorted)
-same "deb file list" "$(printf '%s\n%s\n%s' "$common_files" \
-  /usr/share/doc/$name/changelog.Debian.gz /usr/share/doc/$name/copyright | sorted)" "$deb_files"
+same "deb file list" "$(printf '%s\n%s\n%s\n%s' "$common_files" \
+  /usr/share/doc/$name/changelog.Debian.gz /usr/share/doc/$name/copyright \
+  /usr/share/lintian/overrides/$name | sorted)" "$deb_files"
 same "deb modes of the config directory and template" \
   "drwx------ root/root ./etc/acr-credential-provider/
 -rw------- root/root ./etc/acr-credential-provider/config.json" \
@@ -83,7 +84,7 @@ fi
 lintian --pedantic --display-info --display-experimental "$deb" >"$work/lintian" 2>&1 || true
 sed 's/^/   /' "$work/lintian"
 # Justified in packaging/README.md ("lintian"); anything else is a finding to fix or justify.
-lintian_known='initial-upload-closes-no-bugs|non-standard-dir-perm 0700 != 0755 \[etc/acr-credential-provider/\]|non-standard-file-perm 0600 != 0644 \[etc/acr-credential-provider/config.json\]|shared-library-lacks-prerequisites \[usr/libexec/kubelet-image-credential-provider-plugins/acr-credential-provider\]'
+lintian_known='initial-upload-closes-no-bugs|non-standard-dir-perm 0700 != 0755 \[etc/acr-credential-provider/\]|non-standard-file-perm 0600 != 0644 \[etc/acr-credential-provider/config.json\]|shared-library-lacks-prerequisites \[usr/libexec/kubelet-image-credential-provider-plugins/acr-credential-provider\]|spelling-error-in-binary ment meant \[usr/libexec/kubelet-image-credential-provider-plugins/acr-credential-provider\]'
 if grep -q '^E:' "$work/lintian"; then fail "lintian errors"; else pass "lintian: no errors"; fi
 if grep -E '^[WIXP]:' "$work/lintian" | grep -Ev "$lintian_known" >"$work/unknown"; then
   fail "lintian findings not justified in packaging/README.md:"
@@ -131,7 +132,7 @@ rpmlint -c packaging/rpmlint.toml "$rpm" >"$work/rpmlint" 2>&1 || true
 sed 's/^/   /' "$work/rpmlint"
 # Justified in packaging/README.md ("rpmlint"); the deliberate errors are filtered, each
 # with its reason, in packaging/rpmlint.toml.
-rpmlint_known='W: no-url-tag$|W: no-manual-page-for-binary (acr-credential-provider|docker-credential-acr)$'
+rpmlint_known='W: no-url-tag$|W: dangerous-command-in-%postun rm$|W: no-manual-page-for-binary (acr-credential-provider|docker-credential-acr)$'
 if grep -q ' 0 errors' "$work/rpmlint" && ! grep -q ': E: ' "$work/rpmlint"; then
   pass "rpmlint: no errors"
 else
@@ -150,7 +151,8 @@ plugin=$work/deb-root/usr/libexec/kubelet-image-credential-provider-plugins/$nam
 helper=$work/deb-root/usr/libexec/$name/$name-http
 # The two formats carry the same bytes for every file they share.
 same "deb and rpm payloads agree" \
-  "$(cd "$work/deb-root" && find . -type f ! -path '*/doc/*/changelog.Debian.gz' ! -path '*/doc/*/copyright' -exec sha256sum {} + | sorted)" \
+  "$(cd "$work/deb-root" && find . -type f ! -path '*/doc/*/changelog.Debian.gz' ! -path '*/doc/*/copyright' \
+     ! -path './usr/share/lintian/*' -exec sha256sum {} + | sorted)" \
   "$(cd "$work/rpm-root" && find . -type f ! -path './usr/share/licenses/*' -exec sha256sum {} + | sorted)"
 
 same "deb md5sums match the payload" "" \
