@@ -27,3 +27,7 @@ END_OF_OUTPUT
     esac
   done
 fi
+# setup enabled the refresh timer; stop it before its program goes (no systemd: nothing to do).
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now acr-credential-provider-refresh.timer >/dev/null 2>&1 || true
+fi

@@ -46,11 +46,12 @@ absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const 
     }
   }
   log::Debug(1, absl::StrCat(seen ? "refreshing the " : "no cached ", what));
+  const absl::Time attempted = clock.Now();
   absl::StatusOr<CachedToken> fresh = refresh();
   if (fresh.ok()) {
     cache.Put(key, *fresh);
   } else if (seen && seen->failing_since == absl::InfinitePast()) {
-    seen->failing_since = clock.Now();
+    seen->failing_since = attempted;
     cache.Put(key, *seen);
   }
   return fresh;

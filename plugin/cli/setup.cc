@@ -80,6 +80,18 @@ bool LinksTo(const std::string& link, const std::string& program) {
   return realpath(link.c_str(), resolved) != nullptr && program == resolved;
 }
 
+// The refresh timer's unit file as the package installs it (systemctl enable links to it),
+// or "" when it is not installed (the tarball).
+std::string InstalledRefreshTimer(const std::string& root) {
+  for (const char* dir : {"/usr/lib/systemd/system", "/lib/systemd/system"}) {
+    const std::string unit = absl::StrCat(dir, "/", kRefreshTimer);
+    if (Exists(Under(root, unit))) return unit;
+  }
+  return "";
+}
+
+std::string TimerWantsLink() { return absl::StrCat(kTimerWantsDir, "/", kRefreshTimer); }
+
 std::string Describe(const std::string& path) {
   std::error_code error;
   const auto status = std::filesystem::symlink_status(path, error);
@@ -229,6 +241,18 @@ absl::StatusOr<SetupPlan> PlanSetup(const SetupRequest& request, const NodeConfi
     plan.steps.push_back(Step(Kind::kLink, absl::StrCat(paths.bin_dir, "/", kProviderName),
                               request.plugin_path, ""));
   }
+  // `systemctl enable` of the refresh timer, done as the link it makes, so it works under
+  // --root and --dry-run and --remove can undo it.
+  const std::string timer = InstalledRefreshTimer(request.root);
+  if (!timer.empty()) {
+    plan.steps.push_back(Step(Kind::kCreateDirectory, kTimerWantsDir));
+    plan.steps.push_back(Step(Kind::kLink, TimerWantsLink(), timer, ""));
+  } else {
+    plan.notes.push_back(absl::StrCat(
+        "no systemd unit ", kRefreshTimer,
+        " is installed (a tarball install): run `acr-credential-provider refresh` every 15 "
+        "minutes another way (docs/k3s.md), so that pulls never wait on Entra ID"));
+  }
   absl::StatusOr<CredentialProviderEntry> entry =
       ProviderEntryFor(config, config_path, request.workload_identity, request.kubelet_version);
   if (!entry.ok()) return entry.status();
@@ -261,13 +285,16 @@ absl::StatusOr<SetupPlan> PlanSetup(const SetupRequest& request, const NodeConfi
     plan.steps.push_back(Step(Kind::kWriteFile, paths.provider_config, text, **current, true));
   }
   if (absl::Status s = Validate(request, paths, text); !s.ok()) return s;
+  const std::string start_timer =
+      timer.empty() ? "" : absl::StrCat("systemctl start ", kRefreshTimer, "; ");
   if (request.target == "k3s") {
     plan.next_step = absl::StrCat(
-        "restart K3s so its kubelet loads the provider: systemctl restart ",
+        start_timer, "restart K3s so its kubelet loads the provider: systemctl restart ",
         request.k3s.unit.empty() ? "k3s (servers) or k3s-agent (agents)" : request.k3s.unit,
         "; for RKE2: rke2-server or rke2-agent");
   } else {
     plan.next_step = absl::StrCat(
+        start_timer,
         "add these kubelet flags (e.g. KUBELET_EXTRA_ARGS in /etc/default/kubelet), then "
         "systemctl restart kubelet: --image-credential-provider-config=",
         paths.provider_config, " --image-credential-provider-bin-dir=", paths.bin_dir);
@@ -322,6 +349,13 @@ absl::StatusOr<SetupPlan> PlanRemove(const SetupRequest& request) {
         plan.steps.push_back(Step(Kind::kRemoveDirectory, parent));
       }
     }
+  }
+  // The refresh timer goes with the provider it serves.
+  std::error_code error;
+  const std::string timer =
+      std::filesystem::read_symlink(Under(request.root, TimerWantsLink()), error).string();
+  if (!plan.steps.empty() && !error && absl::EndsWith(timer, absl::StrCat("/", kRefreshTimer))) {
+    plan.steps.push_back(Step(Kind::kRemoveFile, TimerWantsLink()));
   }
   if (plan.steps.empty()) {
     plan.next_step = "nothing of this program's was found to remove";

@@ -11,14 +11,16 @@
 //     keeping every other provider exactly as written (kubelet/provider_config_edit.h) and
 //     reporting any whose matchImages overlap ours.
 // For kubeadm it edits /etc/kubernetes/credential-provider.yaml the same way and prints the
-// kubelet flags to add (it does not edit kubelet unit files).
+// kubelet flags to add (it does not edit kubelet unit files). For both it enables the
+// refresh timer when the package installed it (what `systemctl enable` does: a link in
+// timers.target.wants), and its last line says to start it.
 //
 // `--remove` undoes only what setup did, and only while it still points at this program:
-// the link if it resolves to us, our provider entry, and the config file and the empty
-// directories when no other provider is left (the kubelet refuses an empty list). Files are
-// written atomically; setup keeps a file it changes as <path>.bak-<UTC time> (removal, which
-// only takes our own entry out, does not). With --dry-run nothing changes and each file's
-// change is printed as a unified diff.
+// the link if it resolves to us, our provider entry, and the config file, the refresh
+// timer's enablement and the empty directories when no other provider is left (the kubelet refuses
+// an empty list). Files are written atomically; setup keeps a file it changes as <path>.bak-<UTC
+// time> (removal, which only takes our own entry out, does not). With --dry-run nothing changes and
+// each file's change is printed as a unified diff.
 #ifndef ACRCP_PLUGIN_CLI_SETUP_H_
 #define ACRCP_PLUGIN_CLI_SETUP_H_
 
@@ -37,6 +39,9 @@ namespace acrcp {
 
 inline constexpr char kKubeadmProviderConfig[] = "/etc/kubernetes/credential-provider.yaml";
 inline constexpr char kProviderName[] = "acr-credential-provider";
+// The timer that runs `refresh` (packaging/systemd/), and where `systemctl enable` links it.
+inline constexpr char kRefreshTimer[] = "acr-credential-provider-refresh.timer";
+inline constexpr char kTimerWantsDir[] = "/etc/systemd/system/timers.target.wants";
 
 // One change to the node's files (paths without the root prefix).
 struct SetupStep {

@@ -27,6 +27,7 @@ DEFAULT_TENANT = "3f1d6c1e-8a7b-4c2d-9e0f-5a6b7c8d9e0f"
 DEFAULT_CLIENT = "6c9e2b4a-1d3f-4e5a-8b7c-0d1e2f3a4b5c"
 DEFAULT_ARC_CLIENT = "4d7a9c2e-3b1f-4a6d-8e5c-2f9b0a1c3d4e"  # the Arc machine's system identity
 DEFAULT_VM_CLIENT = "9b3e5d7f-2a4c-4e6b-8d1f-3c5a7e9b1d2f"   # the VM's system identity
+DEFAULT_DIGEST = "sha256:" + "5e" * 32
 DEFAULT_SCENARIO = {
     "tenants": {
         DEFAULT_TENANT: {
@@ -35,7 +36,11 @@ DEFAULT_SCENARIO = {
         }
     },
     "registries": {
-        "myacr.azurecr.io": {"acrpull": [DEFAULT_CLIENT, DEFAULT_ARC_CLIENT, DEFAULT_VM_CLIENT]},
+        "myacr.azurecr.io": {
+            "acrpull": [DEFAULT_CLIENT, DEFAULT_ARC_CLIENT, DEFAULT_VM_CLIENT],
+            # What `check --image` HEADs (its default tag is latest).
+            "repositories": {"team/app": {"latest": DEFAULT_DIGEST, "v1": DEFAULT_DIGEST}},
+        },
         "localhost:{tls}": {"acrpull": [DEFAULT_CLIENT, DEFAULT_ARC_CLIENT, DEFAULT_VM_CLIENT]},
     },
     "himds": {"tenant": DEFAULT_TENANT, "system_client_id": DEFAULT_ARC_CLIENT},

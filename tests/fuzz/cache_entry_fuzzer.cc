@@ -31,7 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::StatusOr<acrcp::CachedToken> reparsed = acrcp::ParseCacheEntry(again, kKey);
   Require(reparsed.ok(), "a serialised entry parses");
   Require(reparsed->token == entry->token && reparsed->obtained_at == entry->obtained_at &&
-              reparsed->expires_at == entry->expires_at,
+              reparsed->expires_at == entry->expires_at && reparsed->registry == entry->registry &&
+              reparsed->renewable == entry->renewable &&
+              reparsed->failing_since == entry->failing_since,
           "an entry survives serialisation unchanged");
   return 0;
 }

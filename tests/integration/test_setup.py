@@ -17,6 +17,8 @@ from harness import IntegrationTestCase, plugin_binary, plugin_env, summary
 
 REGISTRY = "myacr.azurecr.io"
 IMAGE = f"{REGISTRY}/team/app"
+# check --image: sign in, exchange, then a pull token and a HEAD of the image's manifest.
+PULL_CHECK = [("entra", 200), ("exchange", 200), ("token", 200), ("manifest", 200)]
 K3S_DIR = Path("var/lib/rancher/credentialprovider")
 # An ECR provider as the AWS docs write one, with an operator's comment.
 ECR_CONFIG = """\
@@ -96,7 +98,7 @@ class OperatorCommandTest(IntegrationTestCase):
             self.assertIn(expected, report)
         self.assertNotIn("FAIL", report)
         self.assertNotIn("eyJ", report, "no token may be printed")
-        self.assertEqual(summary(self.fake.requests()), [("entra", 200), ("exchange", 200)])
+        self.assertEqual(summary(self.fake.requests()), PULL_CHECK)
 
     def test_check_explains_a_failure_and_exits_1(self):
         config = self.node_config(clientSecretFile=str(self.secret_file("wrong-secret")))
@@ -122,6 +124,43 @@ class OperatorCommandTest(IntegrationTestCase):
         result = self.run_plugin(["check", "--config", str(self.node_config())], b"", env)
         self.assertIn("HTTPS_PROXY=http://***@127.0.0.1:", result.stdout)
         self.assertNotIn("proxy-pass-123", result.stdout + result.stderr)
+
+    def test_setup_enables_the_refresh_timer_and_remove_disables_it(self):
+        root = self.new_dir("root-")
+        config = self.node_config(root)
+        timer = "usr/lib/systemd/system/acr-credential-provider-refresh.timer"
+        (root / timer).parent.mkdir(parents=True)
+        (root / timer).write_text("[Timer]\nOnUnitActiveSec=15min\n")
+        wants = root / "etc/systemd/system/timers.target.wants/acr-credential-provider-refresh.timer"
+
+        dry = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
+                               "--image", IMAGE, "--dry-run")
+        self.assertEqual(dry.returncode, 0, dry.stdout + dry.stderr)
+        self.assertIn(f"would link {wants} -> /{timer}", dry.stdout)
+        self.assertFalse(wants.is_symlink())
+
+        result = self.run_command("setup", "k3s", "--root", str(root), "--config", str(config),
+                                  "--image", IMAGE)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertEqual(os.readlink(wants), f"/{timer}")
+        self.assertIn("next: systemctl start acr-credential-provider-refresh.timer; restart K3s",
+                      result.stdout)
+
+        removed = self.run_command("setup", "k3s", "--root", str(root), "--remove")
+        self.assertEqual(removed.returncode, 0, removed.stdout + removed.stderr)
+        self.assertIn(f"remove {wants}", removed.stdout)
+        self.assertFalse(wants.is_symlink())
+        self.assertTrue((root / timer).is_file(), "the unit itself is the package's")
+
+    def test_setup_without_the_timer_unit_says_how_to_run_refresh(self):
+        root = self.new_dir("root-")
+        result = self.run_command("setup", "k3s", "--root", str(root), "--config",
+                                  str(self.node_config(root)), "--image", IMAGE)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("no systemd unit acr-credential-provider-refresh.timer is installed (a "
+                      "tarball install): run `acr-credential-provider refresh` every 15 minutes",
+                      result.stdout)
+        self.assertFalse((root / "etc/systemd").exists())
 
     def test_setup_k3s_creates_exactly_the_provider_files_and_is_idempotent(self):
         root = self.new_dir("root-")
@@ -317,7 +356,7 @@ class OperatorCommandTest(IntegrationTestCase):
         self.assertIn("K3s (k3s-agent.service): credential provider config /etc/k3s/providers.yaml "
                       "(/etc/rancher/k3s/config.yaml.d/50-acr.yaml), plugins in /opt/k3s/plugins",
                       result.stdout)
-        self.assertEqual(summary(self.fake.requests()), [("entra", 200), ("exchange", 200)])
+        self.assertEqual(summary(self.fake.requests()), PULL_CHECK)
 
         result = self.run_plugin(["setup", "k3s", "--root", str(root), "--config", str(config),
                                   "--image", IMAGE], b"", shell)

@@ -11,7 +11,7 @@
 set -euo pipefail  # hence no `cmd | grep -q` below: its early exit would fail the pipeline
 cd "$(dirname "$0")/../.."
 source scripts/lib/deps.sh
-acrcp_install_deps lintian rpmlint rpm2cpio cpio binutils man-db
+acrcp_install_deps lintian rpmlint rpm2cpio cpio binutils man-db systemd
 
 name=acr-credential-provider
 version=$(sed -n "s/^project($name VERSION \([0-9.]*\).*/\1/p" CMakeLists.txt)
@@ -44,6 +44,8 @@ common_files="/etc/$name/config.json
 /usr/bin/docker-credential-acr -> ../libexec/kubelet-image-credential-provider-plugins/$name
 /usr/libexec/$name/$name-http
 /usr/libexec/kubelet-image-credential-provider-plugins/$name
+/usr/lib/systemd/system/$name-refresh.service
+/usr/lib/systemd/system/$name-refresh.timer
 /usr/share/doc/$name/README.md
 $(for f in docs/*.md; do echo "/usr/share/doc/$name/$f"; done)
 $(for f in config/*.yaml; do echo "/usr/share/doc/$name/examples/${f#config/}"; done)
@@ -195,6 +197,23 @@ same "/usr/bin link resolves to the plugin" "$plugin" "$(readlink -f "$work/deb-
 same "docker-credential-acr link resolves to the plugin" "$plugin" \
   "$(readlink -f "$work/deb-root/usr/bin/docker-credential-acr")"
 
+# The refresh units load in systemd (unknown keys, a wrong ExecStart path, a missing
+# binary fail here) and name the packaged plugin.
+units=$work/deb-root/usr/lib/systemd/system
+grep -qx "ExecStart=/usr/libexec/kubelet-image-credential-provider-plugins/$name refresh" \
+  "$units/$name-refresh.service" || fail "refresh service does not run the packaged plugin"
+# The targets they name come from this machine's systemd; the man page is checked below.
+cp -n /lib/systemd/system/*.target "$units/"
+verify=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no --root="$work/deb-root" \
+  "$units/$name-refresh.service" "$units/$name-refresh.timer" 2>&1)
+rm -f "$units"/*.target
+same "systemd-analyze verify: refresh service and timer" "" "$verify"
+security=$(systemd-analyze security --offline=true --root="$work/deb-root" \
+  "$units/$name-refresh.service" 2>/dev/null | tail -1)
+echo "   $security"
+grep -Eq 'exposure level .*: ([01]\.[0-9]|2\.0) ' <<<"$security" ||
+  fail "refresh service: exposure above 2.0 ($security)"
+
 man=$work/deb-root/usr/share/man/man8/$name.8.gz
 warnings=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$man" 2>&1 >/dev/null)
 same "man page renders without groff warnings" "" "$warnings"
@@ -202,7 +221,7 @@ rendered=$(MANWIDTH=200 man -l "$man" 2>/dev/null | col -b)
 grep -q "$name $version" <<<"$rendered" || fail "man page does not name version $version"
 absent=""
 for flag in $("$plugin" --help | grep -oE '(^|[[ ])--?[a-z][a-z-]*' | tr -d '[ ' | sort -u) \
-            check setup k3s kubeadm; do
+            check setup refresh k3s kubeadm; do
   grep -q -- "$flag" <<<"$rendered" || absent+=" $flag"
 done
 same "man page names every flag and subcommand of --help" "" "${absent# }"
