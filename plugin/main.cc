@@ -49,7 +49,13 @@ int DockerCredentialHelper(const std::vector<std::string>& args) {
     return real->env();
   };
   const acrcp::DockerHelperResult result = acrcp::RunDockerCredentialHelper(args, deps);
-  return acrcp::WriteAll(STDOUT_FILENO, result.out) ? result.exit_code : 1;
+  const bool written = acrcp::WriteAll(STDOUT_FILENO, result.out);
+  if (real) {  // a credential was looked up
+    real->RecordInvocation("docker", written && result.exit_code == 0
+                                         ? absl::OkStatus()
+                                         : absl::UnknownError("docker helper failed"));
+  }
+  return written ? result.exit_code : 1;
 }
 
 int Provide(const acrcp::CommandLine& cl) {
@@ -63,14 +69,15 @@ int Provide(const acrcp::CommandLine& cl) {
   absl::StatusOr<acrcp::NodeConfig> config = acrcp::LoadConfigFor(cl, acrcp::ProcessEnvironment());
   if (!config.ok()) return Fail(config.status());
 
-  const acrcp::RealProviderEnv real(*config, config->cache_dir);
+  acrcp::RealProviderEnv real(*config, config->cache_dir);
   absl::StatusOr<acrcp::CredentialProviderResponse> response =
       acrcp::ProvideCredentials(*request, *config, real.env());
-  if (!response.ok()) return Fail(response.status());
-  if (!acrcp::WriteAll(STDOUT_FILENO, acrcp::SerializeResponse(*response))) {
-    return Fail(absl::UnavailableError("cannot write the response to stdout"));
+  absl::Status outcome = response.status();
+  if (outcome.ok() && !acrcp::WriteAll(STDOUT_FILENO, acrcp::SerializeResponse(*response))) {
+    outcome = absl::UnavailableError("cannot write the response to stdout");
   }
-  return 0;
+  real.RecordInvocation("kubelet", outcome);
+  return outcome.ok() ? 0 : Fail(outcome);
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ class Refresher {
     if (!helper.ok()) return helper.status();
     absl::StatusOr<AccessToken> access =
         identity_.GetAccessToken(**helper, retrier_, config_.cloud, env_.clock->Now());
+    if (env_.metrics != nullptr) env_.metrics->Request("entra", access.ok());
     if (access.ok() && env_.observer != nullptr) env_.observer->SignedIn(identity_, *access);
     return access;
   }
@@ -65,12 +66,14 @@ class Refresher {
   // A new ACR refresh token for `login_server` (normalised); `renewable` when the node can get
   // another on its own (`refresh`), not with a pod's token.
   absl::StatusOr<CachedToken> RefreshToken(const std::string& login_server, bool renewable) {
+    if (env_.metrics != nullptr) env_.metrics->MarkRefreshed();
     absl::StatusOr<AccessToken> access = SignIn();
     if (!access.ok()) return access.status();
     const ExchangeRequest exchange{login_server, identity_.tenant_id(), access->value,
                                    identity_.client_id()};
     const absl::Time sent = env_.clock->Now();
     absl::StatusOr<AcrRefreshToken> token = ExchangeForRefreshToken(*helper_, retrier_, exchange);
+    if (env_.metrics != nullptr) env_.metrics->Request("acr", token.ok());
     if (!token.ok()) return token.status();
     CachedToken entry;
     entry.token = std::move(token->token);
@@ -180,7 +183,10 @@ absl::StatusOr<std::optional<RegistryCredentials>> CredentialsForRegistry(
                         " (valid until ", absl::FormatTime(cached->expires_at, absl::UTCTimeZone()),
                         "): ", token.status().message()));
     token = *std::move(cached);
+    if (env.metrics != nullptr) env.metrics->MarkStale();
   }
+  if (env.metrics != nullptr)
+    env.metrics->Token(login_server, token->expires_at, token->obtained_at);
   const absl::Duration reuse_for =
       std::min(config.max_cache_duration, (token->expires_at - env.clock->Now()) / 2);
   return RegistryCredentials{std::move(target->registries), *std::move(token), reuse_for};
@@ -208,6 +214,9 @@ absl::StatusOr<RenewOutcome> RenewCredentials(const CacheListing& listing, absl:
       },
       cached, ahead);
   if (!token.ok()) return WithDeadlineHint(token.status(), config);
+  if (env.metrics != nullptr) {
+    env.metrics->Token(target->login_server, token->expires_at, token->obtained_at);
+  }
   return renewed ? RenewOutcome::kRenewed : RenewOutcome::kStillFresh;
 }
 

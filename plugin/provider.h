@@ -30,6 +30,7 @@
 #include "plugin/cache/token_cache.h"
 #include "plugin/config/node_config.h"
 #include "plugin/identity/identity.h"
+#include "plugin/metrics/metrics.h"
 #include "plugin/net/network_helper.h"
 
 namespace acrcp {
@@ -51,6 +52,7 @@ struct ProviderEnv {
   std::function<absl::StatusOr<std::unique_ptr<NetworkHelper>>()> start_helper;
   std::function<double()> jitter;
   RefreshObserver* observer = nullptr;  // may be null
+  MetricsRecorder* metrics = nullptr;   // may be null
 };
 
 // Where the credentials for a registry come from.

@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "plugin/base/clock.h"
+#include "plugin/base/log.h"
 #include "plugin/cache/file_token_cache.h"
+#include "plugin/metrics/metrics_file.h"
 #include "plugin/net/helper_transport.h"
 #include "plugin/net/retry.h"
 
@@ -14,8 +16,10 @@ namespace acrcp {
 RealProviderEnv::RealProviderEnv(const NodeConfig& config, const std::string& cache_dir,
                                  HelperSettings helper, CacheUse use)
     : cache_(cache_dir.empty() ? NewNullTokenCache()
-                               : OpenFileTokenCache(cache_dir, RealClock(), use)) {
+                               : OpenFileTokenCache(cache_dir, RealClock(), use)),
+      metrics_path_(MetricsPathFor(config)) {
   env_.clock = &RealClock();
+  if (!metrics_path_.empty()) env_.metrics = &metrics_;
   env_.cache = cache_.get();
   env_.jitter = RandomJitter();
   env_.start_helper = [ca_bundle = config.ca_bundle_file,
@@ -30,6 +34,19 @@ RealProviderEnv::RealProviderEnv(const NodeConfig& config, const std::string& ca
     options.on_wait = helper.on_wait;
     return StartHelperTransport(options);
   };
+}
+
+void RealProviderEnv::RecordInvocation(absl::string_view frontend, const absl::Status& outcome) {
+  if (metrics_path_.empty()) return;
+  if (outcome.ok()) {
+    metrics_.Invocation(frontend, metrics_.Answered());
+  } else {
+    metrics_.Invocation(frontend, "error");
+    metrics_.Error(RealClock().Now());
+  }
+  if (absl::Status s = WriteMetrics(metrics_path_, metrics_); !s.ok()) {
+    log::Debug(1, s.message());
+  }
 }
 
 }  // namespace acrcp

@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/cache/file_token_cache.h"
 #include "plugin/cache/token_cache.h"
 #include "plugin/config/node_config.h"
+#include "plugin/metrics/metrics.h"
 #include "plugin/provider.h"
 
 namespace acrcp {
@@ -38,8 +40,15 @@ class RealProviderEnv {
 
   const ProviderEnv& env() const { return env_; }
 
+  // Counts this invocation of `frontend` (kubelet, docker, refresh) in the metrics textfile,
+  // if metrics are on (metrics/metrics_file.h): its result is `outcome`'s error or what the
+  // provider saw. Best effort; a failure is said at -v 1.
+  void RecordInvocation(absl::string_view frontend, const absl::Status& outcome);
+
  private:
   std::unique_ptr<TokenCache> cache_;
+  std::string metrics_path_;
+  MetricsRecorder metrics_;
   ProviderEnv env_;
 };
 

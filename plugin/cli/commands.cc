@@ -161,10 +161,12 @@ int RunSetupCommand(const CommandLine& cl) {
 int RunRefreshCommand(const CommandLine& cl) {
   const absl::StatusOr<NodeConfig> config = LoadConfigFor(cl, ProcessEnvironment());
   if (!config.ok()) return Failed(config.status());
-  const RealProviderEnv real(*config, config->cache_dir, {}, CacheUse::kRenew);
+  RealProviderEnv real(*config, config->cache_dir, {}, CacheUse::kRenew);
   const bool ok =
       RefreshCachedTokens(*config, real.env(), RefreshPolicy{},
                           [](absl::string_view line) { Print(absl::StrCat(line, "\n")); });
+  real.RecordInvocation("refresh",
+                        ok ? absl::OkStatus() : absl::UnavailableError("refresh failed"));
   return ok ? 0 : 1;
 }
 

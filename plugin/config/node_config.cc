@@ -33,7 +33,7 @@ constexpr size_t kMaxIdentities = 64;
 
 // Keys this plugin understands, in their canonical spelling. The upstream plugin matches
 // azure.json keys case-insensitively, so we do too.
-constexpr std::array<absl::string_view, 25> kKnownKeys = {"tenantId",
+constexpr std::array<absl::string_view, 26> kKnownKeys = {"tenantId",
                                                           "managedIdentity",
                                                           "managedIdentityClientId",
                                                           "managedIdentityEndpoint",
@@ -53,6 +53,7 @@ constexpr std::array<absl::string_view, 25> kKnownKeys = {"tenantId",
                                                           "registries",
                                                           "caBundleFile",
                                                           "cacheDir",
+                                                          "metricsFile",
                                                           "timeoutSeconds",
                                                           "maxCacheDurationSeconds",
                                                           "aadClientId",
@@ -236,6 +237,20 @@ absl::Status ReadLimitsAndPaths(const ConfigReader& r, NodeConfig& config) {
   absl::StatusOr<std::string> cache_dir = r.AbsolutePath("cacheDir");
   if (!cache_dir.ok()) return cache_dir.status();
   if (!cache_dir->empty()) config.cache_dir = *cache_dir;
+
+  absl::StatusOr<std::string> metrics = r.String("metricsFile");
+  if (!metrics.ok()) return metrics.status();
+  if (*metrics == "off") {
+    config.metrics_file = "";
+  } else if (!metrics->empty()) {
+    absl::StatusOr<std::string> path = r.AbsolutePath("metricsFile");
+    if (!path.ok()) return path.status();
+    if (!absl::EndsWith(*path, ".prom")) {
+      return r.Error(absl::StrCat("metricsFile ", *path, " does not end in .prom"),
+                     "node_exporter's textfile collector reads only *.prom files; or \"off\"");
+    }
+    config.metrics_file = *path;
+  }
 
   absl::StatusOr<std::string> ca_bundle = r.AbsolutePath("caBundleFile");
   if (!ca_bundle.ok()) return ca_bundle.status();

@@ -14,6 +14,7 @@
 #define ACRCP_PLUGIN_CONFIG_NODE_CONFIG_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,9 @@ struct NodeConfig {
   std::map<std::string, std::string> mirrors;
   std::string ca_bundle_file;  // empty: the system store only
   std::string cache_dir = kDefaultCacheDir;
+  // metricsFile: nullopt, node_exporter's textfile directory when there is one
+  // (metrics/metrics_file.h); "" off; else the file's absolute path.
+  std::optional<std::string> metrics_file;
   absl::Duration timeout = absl::Seconds(30);
   absl::Duration max_cache_duration = absl::Hours(1);
 };

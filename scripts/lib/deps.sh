@@ -15,6 +15,7 @@ ACRCP_TEST_DEPS=(
   docker-registry skopeo containerd  # tests/e2e: a real registry and real clients
   clang libclang-rt-14-dev  # scripts/fuzz: libFuzzer and the sanitizer runtimes
   valgrind clang-tidy cppcheck  # integration.valgrind_leaks, lint.clang_tidy, lint.cppcheck
+  prometheus  # integration.test_metrics: promtool check metrics
 )
 
 # Installs the build and test dependencies and any packages named as arguments.

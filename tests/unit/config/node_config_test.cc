@@ -55,6 +55,18 @@ TEST(NodeConfigTest, MinimalConfigGetsPublicCloudDefaults) {
   EXPECT_TRUE(config->registries.empty());
 }
 
+TEST(NodeConfigTest, MetricsFileIsDefaultOffOrAPath) {
+  absl::StatusOr<NodeConfig> config = Parse(Minimal());
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->metrics_file, std::nullopt) << "the textfile directory, if there is one";
+  config = Parse(Minimal(R"(,"metricsFile":"off")"));
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->metrics_file, "");
+  config = Parse(Minimal(R"(,"metricsFile":"/srv/metrics/acr.prom")"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->metrics_file, "/srv/metrics/acr.prom");
+}
+
 TEST(NodeConfigTest, ReadsEveryKey) {
   TempDir dir;
   const std::string ca = dir.WriteFile("ca.pem", "pem", 0644);
@@ -372,6 +384,9 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigError{Minimal(R"(,"timeoutSeconds":"30")"), "from 1 to 55"},
         ConfigError{Minimal(R"(,"maxCacheDurationSeconds":-1)"), "from 0 to 86400"},
         ConfigError{Minimal(R"(,"cacheDir":"relative/dir")"), "must be an absolute path"},
+        ConfigError{Minimal(R"(,"metricsFile":"acr.prom")"), "must be an absolute path"},
+        ConfigError{Minimal(R"(,"metricsFile":"/var/lib/node-exporter/acr.txt")"),
+                    "does not end in .prom (node_exporter's textfile collector reads only"},
         ConfigError{Minimal(R"(,"useManagedIdentityExtension":true)"),
                     "more than one credential is set"},
         ConfigError{R"({"managedIdentity":"msi"})",
