@@ -212,7 +212,7 @@ absl::StatusOr<RenewOutcome> RenewCredentials(const CacheListing& listing, absl:
         renewed = true;
         return refresher.RefreshToken(target->login_server, true);
       },
-      cached, ahead);
+      cached, Freshness{ahead, false});
   if (!token.ok()) return WithDeadlineHint(token.status(), config);
   if (env.metrics != nullptr) {
     env.metrics->Token(target->login_server, token->expires_at, token->obtained_at);

@@ -25,6 +25,7 @@ std::string SerializeCacheEntry(absl::string_view key, const CachedToken& entry)
   }
   if (entry.failing_since != absl::InfinitePast()) {
     doc["refreshFailingSince"] = absl::ToUnixSeconds(entry.failing_since);
+    doc["refreshFailedAt"] = absl::ToUnixSeconds(entry.last_failure);
   }
   return doc.dump();
 }
@@ -44,7 +45,9 @@ absl::StatusOr<CachedToken> ParseCacheEntry(absl::string_view text, absl::string
   const bool has_registry = doc.contains("registry");
   if ((has_registry && (!doc["registry"].is_string() || !doc.contains("renewable") ||
                         !doc["renewable"].is_boolean())) ||
-      (doc.contains("refreshFailingSince") && !is_int("refreshFailingSince"))) {
+      doc.contains("refreshFailingSince") != doc.contains("refreshFailedAt") ||
+      (doc.contains("refreshFailingSince") &&
+       (!is_int("refreshFailingSince") || !is_int("refreshFailedAt")))) {
     return absl::InvalidArgumentError("not a cache entry of this version");
   }
   CachedToken entry;
@@ -57,6 +60,7 @@ absl::StatusOr<CachedToken> ParseCacheEntry(absl::string_view text, absl::string
   }
   if (doc.contains("refreshFailingSince")) {
     entry.failing_since = absl::FromUnixSeconds(doc["refreshFailingSince"].get<int64_t>());
+    entry.last_failure = absl::FromUnixSeconds(doc["refreshFailedAt"].get<int64_t>());
   }
   if (entry.token.empty() || entry.expires_at <= entry.obtained_at) {
     return absl::InvalidArgumentError("inconsistent times or empty token");

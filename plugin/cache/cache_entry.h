@@ -2,9 +2,11 @@
 // that names its own key, so an entry renamed or copied to another key's file is refused.
 //
 //   {"version":1,"key":"<key>","token":"<token>","obtainedAt":<unix s>,"expiresAt":<unix s>,
-//    "registry":"<login server>","renewable":<bool>,"refreshFailingSince":<unix s>}
+//    "registry":"<login server>","renewable":<bool>,
+//    "refreshFailingSince":<unix s>,"refreshFailedAt":<unix s>}
 //
-// The last three are optional (entries written before `refresh` existed lack them).
+// The last four are optional, in pairs (entries written before `refresh` existed lack them;
+// the failure times are there only while refreshing fails).
 //
 // Parsing is strict because cache files are input: anything but this exact shape, with a
 // non-empty token and expiresAt after obtainedAt, is rejected and later replaced.

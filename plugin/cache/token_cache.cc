@@ -30,17 +30,23 @@ std::unique_ptr<TokenCache> NewNullTokenCache() { return std::make_unique<NullTo
 absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const std::string& key,
                                          absl::string_view what, absl::Time deadline,
                                          absl::FunctionRef<absl::StatusOr<CachedToken>()> refresh,
-                                         std::optional<CachedToken>& seen, absl::Duration ahead) {
+                                         std::optional<CachedToken>& seen, Freshness freshness) {
+  const auto will_do = [&](const CachedToken& entry) {
+    const absl::Time now = clock.Now();
+    return entry.FreshAt(now + freshness.ahead) || (freshness.back_off && entry.BackingOffAt(now));
+  };
   seen = cache.Get(key);
-  if (seen && seen->FreshAt(clock.Now() + ahead)) {
-    log::Debug(1, absl::StrCat("using the cached ", what));
+  if (seen && will_do(*seen)) {
+    log::Debug(1,
+               absl::StrCat("using the cached ", what,
+                            seen->FreshAt(clock.Now()) ? "" : " (a refresh failed just before)"));
     return *seen;
   }
   absl::StatusOr<std::unique_ptr<CacheLock>> lock = cache.Lock(key, deadline);
   if (!lock.ok()) return lock.status();
   if (std::optional<CachedToken> again = cache.Get(key)) {
     seen = std::move(again);
-    if (seen->FreshAt(clock.Now() + ahead)) {
+    if (will_do(*seen)) {
       log::Debug(1, absl::StrCat("another invocation just refreshed the ", what));
       return *seen;
     }
@@ -50,8 +56,9 @@ absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const 
   absl::StatusOr<CachedToken> fresh = refresh();
   if (fresh.ok()) {
     cache.Put(key, *fresh);
-  } else if (seen && seen->failing_since == absl::InfinitePast()) {
-    seen->failing_since = attempted;
+  } else if (seen) {
+    if (seen->failing_since == absl::InfinitePast()) seen->failing_since = attempted;
+    seen->last_failure = clock.Now();
     cache.Put(key, *seen);
   }
   return fresh;

@@ -25,6 +25,10 @@ namespace acrcp {
 // Never serve a token with less than this left: the kubelet and containerd still have to
 // use it, and clocks drift.
 inline constexpr absl::Duration kMinRemainingLifetime = absl::Seconds(60);
+// After a failed refresh, a usable token is served without trying again for this long: during
+// an Entra ID or registry outage, pulls answer at once instead of waiting out retries. The
+// refresh timer (every 15 min + up to 5) keeps trying, so this covers its period.
+inline constexpr absl::Duration kRetryAfterFailure = absl::Minutes(20);
 
 struct CachedToken {
   std::string token;
@@ -34,9 +38,11 @@ struct CachedToken {
   // per-pod service-account token): what `refresh` needs. Empty/false in older entries.
   std::string registry = {};
   bool renewable = false;
-  // Since when every attempt to replace this token has failed (InfinitePast: the last one
-  // worked), for the error once it can no longer be served.
+  // Since when every attempt to replace this token has failed, and the latest such failure
+  // (InfinitePast: the last attempt worked), for the error once it can no longer be served and
+  // for kRetryAfterFailure.
   absl::Time failing_since = absl::InfinitePast();
+  absl::Time last_failure = absl::InfinitePast();
 
   // Fresh: younger than half its lifetime (then it is refreshed, as the ECR helper does),
   // with kMinRemainingLifetime left.
@@ -45,6 +51,11 @@ struct CachedToken {
   }
   // Usable: may still be served when a refresh fails (stale-while-down).
   bool UsableAt(absl::Time now) const { return now + kMinRemainingLifetime < expires_at; }
+  // Usable, and a refresh failed so recently that trying again now would only make the
+  // caller wait.
+  bool BackingOffAt(absl::Time now) const {
+    return UsableAt(now) && now < last_failure + kRetryAfterFailure;
+  }
 };
 
 // One entry as `refresh` sees it: what it holds and when a front end last read it.
@@ -90,18 +101,26 @@ class TokenCache {
 // Remembers nothing and locks nothing.
 std::unique_ptr<TokenCache> NewNullTokenCache();
 
-// The single-flight read-through used for every cached token: returns `key`'s entry if it is
-// fresh, and still will be `ahead` from now (0 for the front ends; `refresh` looks ahead to
-// its next run); otherwise takes the key's lock (waiting at most until `deadline`), checks again
-// (the previous holder may just have refreshed it), and else calls `refresh` and stores its
-// result; when `refresh` fails, the entry's failing_since is stored. `seen` receives the last entry
-// read from the cache, fresh or not, so a caller whose refresh failed can still serve a usable one.
-// `what` names the token at -v 1.
+// How GetOrRefresh decides that an entry will do.
+struct Freshness {
+  // Fresh now (the front ends), or still fresh this long from now (`refresh`, to its next run).
+  absl::Duration ahead = absl::ZeroDuration();
+  // Serve a usable entry while backing off after a failure (BackingOffAt); `refresh`, whose
+  // job is to retry, does not.
+  bool back_off = true;
+};
+
+// The single-flight read-through used for every cached token: returns `key`'s entry if it
+// will do (`freshness`); otherwise takes the key's lock (waiting at most until `deadline`), checks
+// again (the previous holder may just have refreshed it), and else calls `refresh` and stores its
+// result; when `refresh` fails, the entry is stored again with the failure's time. `seen` receives
+// the last entry read from the cache, fresh or not, so a caller whose refresh failed can still
+// serve a usable one. `what` names the token at -v 1.
 absl::StatusOr<CachedToken> GetOrRefresh(TokenCache& cache, Clock& clock, const std::string& key,
                                          absl::string_view what, absl::Time deadline,
                                          absl::FunctionRef<absl::StatusOr<CachedToken>()> refresh,
                                          std::optional<CachedToken>& seen,
-                                         absl::Duration ahead = absl::ZeroDuration());
+                                         Freshness freshness = {});
 
 }  // namespace acrcp
 

@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Require(reparsed->token == entry->token && reparsed->obtained_at == entry->obtained_at &&
               reparsed->expires_at == entry->expires_at && reparsed->registry == entry->registry &&
               reparsed->renewable == entry->renewable &&
-              reparsed->failing_since == entry->failing_since,
+              reparsed->failing_since == entry->failing_since &&
+              reparsed->last_failure == entry->last_failure,
           "an entry survives serialisation unchanged");
   return 0;
 }

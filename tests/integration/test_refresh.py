@@ -22,6 +22,8 @@ from test_cache import (COLD, REGISTRY, OTHER_REGISTRY, CacheTest, age_entry, re
 # Obtained 5000 s ago of a 10800 s life: fresh now (under half its life), not in 30 min,
 # refresh's look-ahead, so refresh renews it while the kubelet path would still hit.
 AGING = (5000, 5800)
+# Obtained 7000 s ago, 3800 s left: past half its life, still usable.
+STALE_BUT_USABLE = (7000, 3800)
 DAY = 24 * 3600
 UTC_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
@@ -114,11 +116,14 @@ class RefreshTest(CacheTest):
         since = read_entry(entry)["refreshFailingSince"]
         self.assertLessEqual(abs(since - time.time()), 60)
 
-        # The kubelet's execs keep answering from the cache without a single request.
+        # The kubelet's execs keep answering from the cache without a single request, also
+        # once the token is past half its life (when they would otherwise refresh it).
         self.fake.reset()  # forgets the requests, and the faults
         self.fake.faults("entra", [{"status": 503}], always=True)
-        for _ in range(5):
-            self.password(self.invoke())
+        for age in (AGING, STALE_BUT_USABLE):
+            age_entry(entry, age)
+            for _ in range(3):
+                self.password(self.invoke())
         self.assertEqual(self.fake.requests(), [])
 
         # The token's life has ended (planted: ACR's last 3 h), Entra ID is still down.

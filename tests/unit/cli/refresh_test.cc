@@ -121,6 +121,25 @@ TEST_F(RefreshTest, AFailureKeepsTheCachedTokenAndRecordsSinceWhen) {
                              absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", outage, absl::UTCTimeZone()))));
 }
 
+TEST_F(RefreshTest, AfterAFailureTheKubeletServesTheStaleTokenWithoutTrying) {
+  PushColdRefresh();
+  Pull("myacr.azurecr.io/app");
+  clock_.Advance(absl::Minutes(100));  // stale: past half its life
+  for (int i = 0; i < 4; ++i) transport_.PushJson(503, "{}");
+  Pull("myacr.azurecr.io/app");  // tries, fails, serves the stale token
+  const size_t sent = transport_.sent.size();
+  const int started = transports_made_;
+  clock_.Advance(absl::Minutes(19));
+  Pull("myacr.azurecr.io/app");
+  EXPECT_EQ(transport_.sent.size(), sent) << "within kRetryAfterFailure: no request";
+  EXPECT_EQ(transports_made_, started);
+  clock_.Advance(absl::Minutes(2));
+  PushColdRefresh();
+  Pull("myacr.azurecr.io/app");
+  EXPECT_EQ(transport_.sent.size(), sent + 2) << "then it tries again, and succeeds";
+  EXPECT_EQ(cache_->List().front().entry.failing_since, absl::InfinitePast());
+}
+
 TEST_F(RefreshTest, AnEmptyCacheSaysSo) {
   EXPECT_THAT(RunRefresh(), ElementsAre("nothing to renew: no token is cached yet"));
   EXPECT_EQ(transports_made_, 0);
