@@ -6,6 +6,9 @@ Measures, in one run on this machine, against the project's fake Entra ID + ACR 
   - a second registry for the same identity (the Entra token is never cached, so it signs in
     again: 1 Entra request + 1 exchange expected);
   - 100 concurrent cold invocations for one registry: wall time, Entra requests, exchanges;
+  - the cache hit again with the metrics textfile on (metricsFile);
+  - an Entra ID outage: after `refresh` renewed the token, kubelet execs during the outage
+    (how many, requests they made) and the ride-through in real terms (ACR's 3 h tokens);
   - peak RSS of a hit and of a miss; binary size, stripped and not.
 Timing is done by bench/spawn_bench (posix_spawn + wait4), so Python adds nothing to it.
 """
@@ -53,13 +56,14 @@ class Bench:
             self.requests_files[registry] = path
         self.counter = 0
 
-    def config(self, cache_dir):
-        """A node config using `cache_dir`; returns its path."""
+    def config(self, cache_dir, **extra):
+        """A node config using `cache_dir` (and `extra` keys); returns its path."""
         self.counter += 1
         path = self.workdir / f"config-{self.counter}.json"
         write_secret(path, json.dumps({
             "tenantId": TENANT, "clientId": CLIENT, "clientSecretFile": str(self.secret),
-            "caBundleFile": self.fake.ca, "cacheDir": str(cache_dir)}))
+            "caBundleFile": self.fake.ca, "cacheDir": str(cache_dir), "metricsFile": "off",
+            **extra}))
         return path
 
     def fresh_cache(self):
@@ -94,6 +98,27 @@ def measure(bench, runs, procs):
     results["hit"] = hit
     results["hit_requests"] = sum(bench.counts())
     results["noop"] = {k: (noop_before[k] + noop_after[k]) / 2 for k in ("median_ms", "p95_ms")}
+
+    # The same hit with the metrics textfile on: one locked read-modify-rename per invocation.
+    metrics_config = bench.config(bench.fresh_cache(),
+                                  metricsFile=str(bench.workdir / "acr_credential_provider.prom"))
+    warm = bench.spawn_bench("serial", 1, REGISTRIES[0], bench.plugin_command(metrics_config))
+    assert warm["failures"] == 0, "warming the cache failed"
+    results["hit_metrics"] = bench.spawn_bench("serial", runs, REGISTRIES[0],
+                                               bench.plugin_command(metrics_config))
+
+    # An Entra ID outage after the refresh timer's last run: the kubelet's execs answer from
+    # the cache without a request while the token lasts (then refreshing fails, and the
+    # token is served without retrying for 20 min, kRetryAfterFailure).
+    outage_config = bench.config(bench.fresh_cache())
+    warm = bench.spawn_bench("serial", 1, REGISTRIES[0], bench.plugin_command(outage_config))
+    subprocess.run([str(bench.plugin), "refresh", "--config", str(outage_config)],
+                   env=bench.env, capture_output=True, check=True)
+    bench.fake.reset()
+    bench.fake.faults("entra", [{"status": 503}], always=True)
+    outage = bench.spawn_bench("serial", 200, REGISTRIES[0], bench.plugin_command(outage_config))
+    results["outage"] = {**outage, "requests": len(bench.fake.requests())}
+    bench.fake.clear_faults()
 
     # Cold invocations, each with an empty cache: latency and requests made.
     cold_times, cold_requests, cold_rss, failures = [], [], 0, 0
@@ -144,6 +169,14 @@ def print_table(r, runs, procs):
                                     f"{r['hit']['failures']} failed)"),
         ("cache hit / no-op (median)", f"{ratio:.2f}x"),
         ("requests made by the hits", str(r["hit_requests"])),
+        ("cache hit, metrics on", f"median {r['hit_metrics']['median_ms']:.3f} ms, "
+                                  f"p95 {r['hit_metrics']['p95_ms']:.3f} ms, "
+                                  f"{r['hit_metrics']['median_ms'] / r['noop']['median_ms']:.2f}x "
+                                  "the no-op"),
+        ("kubelet execs during an Entra outage", f"{r['outage']['runs'] - r['outage']['failures']} "
+                                                 f"answered, {r['outage']['failures']} failed, "
+                                                 f"{r['outage']['requests']} requests, median "
+                                                 f"{r['outage']['median_ms']:.3f} ms"),
         ("cold invocation", f"median {r['cold']['median_ms']:.1f} ms, max {r['cold']['max_ms']:.1f} "
                             f"ms (20 runs, {r['cold']['failures']} failed)"),
         ("requests per cold invocation", " or ".join(map(str, r["cold"]["requests"]))),

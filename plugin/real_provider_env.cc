@@ -38,15 +38,19 @@ RealProviderEnv::RealProviderEnv(const NodeConfig& config, const std::string& ca
 
 void RealProviderEnv::RecordInvocation(absl::string_view frontend, const absl::Status& outcome) {
   if (metrics_path_.empty()) return;
-  if (outcome.ok()) {
-    metrics_.Invocation(frontend, metrics_.Answered());
+  absl::Status written;
+  if (outcome.ok() && absl::string_view(metrics_.Answered()) == "hit") {
+    written = CountHit(metrics_path_, frontend, RealClock().Now());
   } else {
-    metrics_.Invocation(frontend, "error");
-    metrics_.Error(RealClock().Now());
+    if (outcome.ok()) {
+      metrics_.Invocation(frontend, metrics_.Answered());
+    } else {
+      metrics_.Invocation(frontend, "error");
+      metrics_.Error(RealClock().Now());
+    }
+    written = WriteMetrics(metrics_path_, metrics_);
   }
-  if (absl::Status s = WriteMetrics(metrics_path_, metrics_); !s.ok()) {
-    log::Debug(1, s.message());
-  }
+  if (!written.ok()) log::Debug(1, written.message());
 }
 
 }  // namespace acrcp

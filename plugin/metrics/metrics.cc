@@ -77,8 +77,10 @@ const MetricInfo* InfoOf(absl::string_view series) {
 
 }  // namespace
 
-void MetricsRecorder::Invocation(absl::string_view frontend, absl::string_view result) {
-  ++counters_[Series("invocations_total", {{"frontend", frontend}, {"result", result}})];
+void MetricsRecorder::Invocation(absl::string_view frontend, absl::string_view result,
+                                 int64_t count) {
+  if (count == 0) return;
+  counters_[Series("invocations_total", {{"frontend", frontend}, {"result", result}})] += count;
 }
 
 void MetricsRecorder::Request(absl::string_view service, bool success) {

@@ -30,7 +30,7 @@ using MetricSeries = std::map<std::string, int64_t>;
 
 class MetricsRecorder {
  public:
-  void Invocation(absl::string_view frontend, absl::string_view result);
+  void Invocation(absl::string_view frontend, absl::string_view result, int64_t count = 1);
   void Request(absl::string_view service, bool success);
   void Token(absl::string_view registry, absl::Time expires_at, absl::Time refreshed_at);
   void Error(absl::Time at);

@@ -2,11 +2,15 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -58,6 +62,50 @@ class LockedFile {
   int fd_ = -1;
 };
 
+// The front ends whose hits are batched, by their slot in <file>.pending.
+constexpr std::array<absl::string_view, 2> kBatchedFrontEnds = {"kubelet", "docker"};
+constexpr size_t kPendingBytes = 64;  // room to grow without changing the layout
+
+// <file>.pending mapped shared: one 64-bit counter per batched front end.
+class PendingHits {
+ public:
+  PendingHits() = default;
+  PendingHits(const PendingHits&) = delete;
+  PendingHits& operator=(const PendingHits&) = delete;
+  ~PendingHits() {
+    if (slots_ != nullptr) munmap(slots_, kPendingBytes);
+  }
+
+  absl::Status Map(const std::string& path) {
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Errno("open", path);
+    struct stat st {};
+    // Growing it zero-fills; a concurrent grow to the same size changes nothing.
+    const bool sized =
+        fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        (st.st_size >= static_cast<off_t>(kPendingBytes) || ftruncate(fd, kPendingBytes) == 0);
+    void* mapped = sized ? mmap(nullptr, kPendingBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                         : MAP_FAILED;
+    close(fd);
+    if (mapped == MAP_FAILED) return Errno("map", path);
+    slots_ = static_cast<uint64_t*>(mapped);
+    return absl::OkStatus();
+  }
+
+  void Add(size_t slot) { __atomic_fetch_add(&slots_[slot], 1, __ATOMIC_RELAXED); }
+  uint64_t Take(size_t slot) { return __atomic_exchange_n(&slots_[slot], 0, __ATOMIC_RELAXED); }
+
+ private:
+  uint64_t* slots_ = nullptr;
+};
+
+std::optional<size_t> SlotOf(absl::string_view frontend) {
+  for (size_t i = 0; i < kBatchedFrontEnds.size(); ++i) {
+    if (kBatchedFrontEnds[i] == frontend) return i;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string MetricsPathFor(const NodeConfig& config) {
@@ -83,7 +131,14 @@ absl::Status WriteMetrics(const std::string& path, const MetricsRecorder& record
     return Errno("read", path);
   }
 
-  const std::string text = RenderMetrics(MergeMetrics(ParseMetrics(current), recorder));
+  MetricsRecorder changes = recorder;
+  PendingHits pending;
+  if (pending.Map(absl::StrCat(path, ".pending")).ok()) {
+    for (size_t slot = 0; slot < kBatchedFrontEnds.size(); ++slot) {
+      changes.Invocation(kBatchedFrontEnds[slot], "hit", pending.Take(slot));
+    }
+  }
+  const std::string text = RenderMetrics(MergeMetrics(ParseMetrics(current), changes));
   const std::string temp = absl::StrCat(path, ".tmp");  // only the lock holder writes it
   unlink(temp.c_str());
   const int out = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -96,6 +151,25 @@ absl::Status WriteMetrics(const std::string& path, const MetricsRecorder& record
     return status;
   }
   return absl::OkStatus();
+}
+
+absl::Status CountHit(const std::string& path, absl::string_view frontend, absl::Time now) {
+  const std::optional<size_t> slot = SlotOf(frontend);
+  MetricsRecorder hit;
+  if (!slot) {
+    hit.Invocation(frontend, "hit");
+    return WriteMetrics(path, hit);
+  }
+  {
+    PendingHits pending;
+    if (absl::Status s = pending.Map(absl::StrCat(path, ".pending")); !s.ok()) return s;
+    pending.Add(*slot);
+  }
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && absl::TimeFromTimespec(st.st_mtim) + kHitBatchWindow > now) {
+    return absl::OkStatus();
+  }
+  return WriteMetrics(path, hit);
 }
 
 }  // namespace acrcp

@@ -6,12 +6,20 @@
 // add their changes and write, so no count is lost. Metrics never hold up a pull: if the
 // lock is not had within a bound, or anything fails, the invocation's changes are dropped,
 // said at -v 1.
+//
+// A cache hit, the invocation that must stay close to the cost of an exec, does not rewrite
+// the file: it adds 1 to its front end's slot in <file>.pending (shared memory, an atomic
+// add), and only rewrites when the file is older than kHitBatchWindow. Every rewrite moves
+// the pending counts into the file, so none is lost and none is counted twice; the file lags
+// by at most kHitBatchWindow while pulls go on, or until the refresh timer's next run.
 #ifndef ACRCP_PLUGIN_METRICS_METRICS_FILE_H_
 #define ACRCP_PLUGIN_METRICS_METRICS_FILE_H_
 
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "plugin/config/node_config.h"
 #include "plugin/metrics/metrics.h"
 
@@ -27,8 +35,14 @@ inline constexpr char kMetricsFileName[] = "acr_credential_provider.prom";
 // directory that exists, else "" (metrics off).
 std::string MetricsPathFor(const NodeConfig& config);
 
-// Adds `recorder`'s changes to the file at `path`.
+inline constexpr absl::Duration kHitBatchWindow = absl::Seconds(10);
+
+// Adds `recorder`'s changes, and the pending hits, to the file at `path`.
 absl::Status WriteMetrics(const std::string& path, const MetricsRecorder& recorder);
+
+// Counts a cache hit of `frontend` ("kubelet" or "docker"; others are written at once), and
+// rewrites the file when it is older than kHitBatchWindow at `now`.
+absl::Status CountHit(const std::string& path, absl::string_view frontend, absl::Time now);
 
 }  // namespace acrcp
 

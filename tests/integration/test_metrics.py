@@ -47,12 +47,16 @@ class MetricsTest(CacheTest):
         for result in results:
             self.password(result)
         self.assertEqual(summary(self.fake.requests()), COLD)
+        # Hits wait in acr_credential_provider.prom.pending (kHitBatchWindow); the refresh
+        # run moves them into the file, as every rewrite does.
+        self.run_refresh()
         samples = self.samples()
         invocations = {key: value for key, value in samples.items()
                        if key.startswith(f"{PREFIX}invocations_total")}
         self.assertEqual(invocations, {
             f'{PREFIX}invocations_total{{frontend="kubelet",result="hit"}}': 99,
-            f'{PREFIX}invocations_total{{frontend="kubelet",result="miss"}}': 1})
+            f'{PREFIX}invocations_total{{frontend="kubelet",result="miss"}}': 1,
+            f'{PREFIX}invocations_total{{frontend="refresh",result="hit"}}': 1})
         self.assertEqual(samples[f'{PREFIX}requests_total{{service="entra",outcome="success"}}'], 1)
         self.assertEqual(samples[f'{PREFIX}requests_total{{service="acr",outcome="success"}}'], 1)
         entry = read_entry(self.acr_entry())
@@ -64,7 +68,22 @@ class MetricsTest(CacheTest):
             entry["obtainedAt"])
         self.assertEqual(stat.S_IMODE(os.stat(self.metrics).st_mode), 0o644)
         self.assertEqual(sorted(p.name for p in self.metrics.parent.iterdir()),
-                         [self.metrics.name, self.metrics.name + ".lock"])
+                         [self.metrics.name, self.metrics.name + ".lock",
+                          self.metrics.name + ".pending"])
+
+    def test_hits_reach_the_file_once_it_is_ten_seconds_old(self):
+        self.password(self.invoke())  # the miss writes the file
+        for _ in range(3):
+            self.password(self.invoke())
+        hits = f'{PREFIX}invocations_total{{frontend="kubelet",result="hit"}}'
+        self.assertNotIn(hits, self.samples(), "batched: the file is younger than 10 s")
+        old = time.time() - 11
+        os.utime(self.metrics, (old, old))
+        self.password(self.invoke())
+        self.assertEqual(self.samples()[hits], 4)
+        self.password(self.invoke())
+        self.run_refresh()
+        self.assertEqual(self.samples()[hits], 5, "each hit counted once")
 
     def test_errors_are_counted_with_their_time(self):
         self.fake.faults("entra", [{"status": 400}], always=True)
@@ -100,12 +119,15 @@ class MetricsTest(CacheTest):
         self.password(self.invoke(super().config(metricsFile="off")))
         self.assertFalse(self.metrics.parent.exists() and any(self.metrics.parent.iterdir()))
 
-    def test_a_refresh_run_is_counted(self):
-        self.password(self.invoke())
+    def run_refresh(self):
         result = subprocess.run([os.environ["ACRCP_BINARY"], "refresh", "--config",
                                  str(self.config())], capture_output=True, timeout=60,
                                 env={"PATH": os.environ["PATH"], **self.env()})
         self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_a_refresh_run_is_counted(self):
+        self.password(self.invoke())
+        self.run_refresh()
         self.assertEqual(
             self.samples()[f'{PREFIX}invocations_total{{frontend="refresh",result="hit"}}'], 1)
 
