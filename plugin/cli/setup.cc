@@ -84,7 +84,7 @@ bool LinksTo(const std::string& link, const std::string& program) {
 // or "" when it is not installed (the tarball).
 std::string InstalledRefreshTimer(const std::string& root) {
   for (const char* dir : {"/usr/lib/systemd/system", "/lib/systemd/system"}) {
-    const std::string unit = absl::StrCat(dir, "/", kRefreshTimer);
+    std::string unit = absl::StrCat(dir, "/", kRefreshTimer);
     if (Exists(Under(root, unit))) return unit;
   }
   return "";

@@ -135,7 +135,7 @@ absl::Status WriteMetrics(const std::string& path, const MetricsRecorder& record
   PendingHits pending;
   if (pending.Map(absl::StrCat(path, ".pending")).ok()) {
     for (size_t slot = 0; slot < kBatchedFrontEnds.size(); ++slot) {
-      changes.Invocation(kBatchedFrontEnds[slot], "hit", pending.Take(slot));
+      changes.Invocation(kBatchedFrontEnds[slot], "hit", static_cast<int64_t>(pending.Take(slot)));
     }
   }
   const std::string text = RenderMetrics(MergeMetrics(ParseMetrics(current), changes));
@@ -146,7 +146,7 @@ absl::Status WriteMetrics(const std::string& path, const MetricsRecorder& record
   // node_exporter runs as its own user: readable whatever the umask.
   const bool written = fchmod(out, 0644) == 0 && WriteAll(out, text);
   if (close(out) != 0 || !written || rename(temp.c_str(), path.c_str()) != 0) {
-    const absl::Status status = Errno("write", path);
+    absl::Status status = Errno("write", path);
     unlink(temp.c_str());
     return status;
   }
