@@ -99,7 +99,8 @@ def measure(bench, runs, procs):
     results["hit_requests"] = sum(bench.counts())
     results["noop"] = {k: (noop_before[k] + noop_after[k]) / 2 for k in ("median_ms", "p95_ms")}
 
-    # The same hit with the metrics textfile on: one locked read-modify-rename per invocation.
+    # The same hit with the metrics textfile on: a hit adds 1 in shared memory; the file is
+    # rewritten (locked read-modify-rename) when older than 10 s.
     metrics_config = bench.config(bench.fresh_cache(),
                                   metricsFile=str(bench.workdir / "acr_credential_provider.prom"))
     warm = bench.spawn_bench("serial", 1, REGISTRIES[0], bench.plugin_command(metrics_config))

@@ -27,8 +27,9 @@ namespace acrcp {
 inline constexpr absl::Duration kMinRemainingLifetime = absl::Seconds(60);
 // After a failed refresh, a usable token is served without trying again for this long: during
 // an Entra ID or registry outage, pulls answer at once instead of waiting out retries. The
-// refresh timer (every 15 min + up to 5) keeps trying, so this covers its period.
-inline constexpr absl::Duration kRetryAfterFailure = absl::Minutes(20);
+// refresh timer (every 15 min, plus up to 5 min of random delay and 1 min of accuracy) keeps
+// trying, so this covers its longest gap.
+inline constexpr absl::Duration kRetryAfterFailure = absl::Minutes(25);
 
 struct CachedToken {
   std::string token;

@@ -20,6 +20,7 @@ bool RefreshCachedTokens(const NodeConfig& config, const ProviderEnv& env,
                          absl::FunctionRef<void(absl::string_view)> print) {
   bool ok = true;
   int considered = 0;
+  if (env.metrics != nullptr) env.metrics->ReplaceTokenGauges();
   for (const CacheListing& listing : env.cache->List()) {
     const CachedToken& entry = listing.entry;
     if (entry.registry.empty()) continue;  // written before refresh existed; replaced on use
@@ -41,6 +42,9 @@ bool RefreshCachedTokens(const NodeConfig& config, const ProviderEnv& env,
     absl::StatusOr<RenewOutcome> outcome = RenewCredentials(listing, policy.ahead, config, env);
     if (!outcome.ok()) {
       ok = false;
+      if (env.metrics != nullptr) {
+        env.metrics->Token(entry.registry, entry.expires_at, entry.obtained_at);
+      }
       print(absl::StrCat("FAIL ", entry.registry, ": ", outcome.status().message(),
                          entry.UsableAt(now)
                              ? absl::StrCat(" (the cached token is still served until ",

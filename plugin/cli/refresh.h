@@ -23,7 +23,8 @@ struct RefreshPolicy {
 };
 
 // One pass over `env.cache`, one line per entry through `print` (never a token). True when
-// no renewal failed.
+// no renewal failed. The metrics' token gauges become those of the entries it renews or tries
+// to: a registry left to expire drops out of them.
 bool RefreshCachedTokens(const NodeConfig& config, const ProviderEnv& env,
                          const RefreshPolicy& policy,
                          absl::FunctionRef<void(absl::string_view)> print);

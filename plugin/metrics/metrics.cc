@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -120,6 +121,11 @@ MetricSeries ParseMetrics(absl::string_view text) {
 }
 
 MetricSeries MergeMetrics(MetricSeries existing, const MetricsRecorder& recorder) {
+  if (recorder.replaces_token_gauges()) {
+    std::erase_if(existing, [](const auto& series) {
+      return absl::StartsWith(series.first, absl::StrCat(kPrefix, "token_"));
+    });
+  }
   for (const auto& [key, delta] : recorder.counters()) existing[key] += delta;
   for (const auto& [key, value] : recorder.gauges()) existing[key] = value;
   existing[Series(

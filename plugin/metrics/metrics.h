@@ -39,6 +39,11 @@ class MetricsRecorder {
   // token was served because it failed.
   void MarkRefreshed() { refreshed_ = true; }
   void MarkStale() { stale_ = true; }
+  // The token gauges of this recorder are all there are: those of other registries (no longer
+  // cached, or no longer used) are dropped from the file. For `refresh`, which sees them all.
+  void ReplaceTokenGauges() { replace_token_gauges_ = true; }
+  bool replaces_token_gauges() const { return replace_token_gauges_; }
+
   // The invocation's result label for a front end that answered.
   const char* Answered() const { return stale_ ? "stale" : refreshed_ ? "miss" : "hit"; }
 
@@ -50,6 +55,7 @@ class MetricsRecorder {
   MetricSeries gauges_;
   bool refreshed_ = false;
   bool stale_ = false;
+  bool replace_token_gauges_ = false;
 };
 
 // The series of a file this program wrote; lines it does not know are dropped.

@@ -129,7 +129,7 @@ TEST_F(RefreshTest, AfterAFailureTheKubeletServesTheStaleTokenWithoutTrying) {
   Pull("myacr.azurecr.io/app");  // tries, fails, serves the stale token
   const size_t sent = transport_.sent.size();
   const int started = transports_made_;
-  clock_.Advance(absl::Minutes(19));
+  clock_.Advance(absl::Minutes(24));
   Pull("myacr.azurecr.io/app");
   EXPECT_EQ(transport_.sent.size(), sent) << "within kRetryAfterFailure: no request";
   EXPECT_EQ(transports_made_, started);

@@ -11,6 +11,7 @@ namespace acrcp {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
@@ -75,6 +76,21 @@ TEST(MetricsTest, LabelValuesAreEscaped) {
   recorder.Invocation("a\"b\\c\nd", "hit");
   EXPECT_THAT(RenderMetrics(MergeMetrics({}, recorder)),
               HasSubstr(R"({frontend="a\"b\\c\nd",result="hit"} 1)"));
+}
+
+TEST(MetricsTest, RefreshReplacesTheTokenGauges) {
+  MetricsRecorder miss;
+  miss.Token("gone.azurecr.io", absl::FromUnixSeconds(2000), absl::FromUnixSeconds(1000));
+  miss.Invocation("kubelet", "miss");
+  MetricsRecorder refresh;
+  refresh.ReplaceTokenGauges();
+  refresh.Token("kept.azurecr.io", absl::FromUnixSeconds(5000), absl::FromUnixSeconds(4000));
+  const MetricSeries merged = MergeMetrics(MergeMetrics({}, miss), refresh);
+  const std::string text = RenderMetrics(merged);
+  EXPECT_THAT(text, Not(HasSubstr("gone.azurecr.io")));
+  EXPECT_THAT(text,
+              HasSubstr(R"(token_expiry_timestamp_seconds{registry="kept.azurecr.io"} 5000)"));
+  EXPECT_THAT(text, HasSubstr(R"(result="miss"} 1)")) << "counters stay";
 }
 
 TEST(MetricsTest, AnsweredSaysWhatTheProviderDid) {
