@@ -28,6 +28,7 @@ RANKS = {
     "azure": 2,      # clouds, registry names, genuine hosts, Entra ID, ACR exchange, JWT
     "config": 3,     # the node config: parsing only
     "identity": 4,   # one file per sign-in mode, and the factory
+    "metrics": 4,    # the Prometheus textfile: counts, token gauges, the merge under a lock
     "": 5,           # the provider core
     "kubelet": 6,    # the kubelet protocol front end
     "docker": 6,     # the Docker credential helper front end
